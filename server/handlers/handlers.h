@@ -1,0 +1,14 @@
+/* RPC handlers: thin — validate, then call the engine. Each file registers
+ * its methods in the server's method table. */
+#ifndef GPX_HANDLERS_H
+#define GPX_HANDLERS_H
+
+#include "server/rpc/call.h"
+
+/* Registers every handler; called by main before the I/O threads start. */
+void gpx_handlers_register(gpx_server *srv);
+
+void gpx_handlers_register_version(gpx_server *srv);
+void gpx_handlers_register_health(gpx_server *srv);
+
+#endif

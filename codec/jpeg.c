@@ -45,23 +45,28 @@ static tjhandle thread_handle(int compress)
 	return *slot;
 }
 
-void gpx_codec_thread_cleanup(void)
+/* A handle that failed is not trusted again: after an error inside
+ * tjDecompressHeader3, libjpeg-turbo 2.1 leaves the decompressor mid-header
+ * and the next header read on that handle reports a tables-only stream. */
+static void drop_handle(int compress)
 {
+	tjhandle *slot = compress ? &tl_enc : &tl_dec;
+	if (!*slot)
+		return;
+	tjDestroy(*slot);
+	*slot = NULL;
 	pthread_once(&keys_once, make_keys);
-	if (tl_dec) {
-		tjDestroy(tl_dec);
-		tl_dec = NULL;
-		if (keys_ok)
-			pthread_setspecific(key_dec, NULL);
-	}
-	if (tl_enc) {
-		tjDestroy(tl_enc);
-		tl_enc = NULL;
-		if (keys_ok)
-			pthread_setspecific(key_enc, NULL);
-	}
+	if (keys_ok)
+		pthread_setspecific(compress ? key_enc : key_dec, NULL);
 }
 
+void gpx_codec_thread_cleanup(void)
+{
+	drop_handle(0);
+	drop_handle(1);
+}
+
+/* Fills st from the decompressor's last message, then drops the handle. */
 static int jpeg_fail(tjhandle h, gpx_status *st)
 {
 	const char *m = tjGetErrorStr2(h);
@@ -70,8 +75,11 @@ static int jpeg_fail(tjhandle h, gpx_status *st)
 	/* The memory source inserts a fake EOI at the end of the data and warns,
 	 * so truncation shows up as one of these two. */
 	if (strstr(m, "Premature end") || strstr(m, "contains no image"))
-		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "truncated JPEG data");
-	return gpx_status_set(st, GPX_INVALID_ARGUMENT, "corrupt JPEG data: %s", m);
+		gpx_status_set(st, GPX_INVALID_ARGUMENT, "truncated JPEG data");
+	else
+		gpx_status_set(st, GPX_INVALID_ARGUMENT, "corrupt JPEG data: %s", m);
+	drop_handle(0);
+	return -1;
 }
 
 struct jpeg_header {
@@ -91,8 +99,10 @@ static int read_header(tjhandle h, const uint8_t *data, size_t len, struct jpeg_
 	/* An EOI (real, or the one the memory source fakes at the end of the
 	 * data) before any frame header reads as a tables-only stream: success
 	 * with nothing filled in. */
-	if (hd->width <= 0 || hd->height <= 0)
+	if (hd->width <= 0 || hd->height <= 0) {
+		drop_handle(0);
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "truncated JPEG data");
+	}
 	hd->orientation = gpx_codec_jpeg_orientation(data, len);
 	int swap = hd->orientation >= 5;
 	info->format = GPX_FMT_JPEG;
@@ -225,9 +235,11 @@ int gpx_codec_jpeg_encode(const gpx_image *img, int quality, gpx_buf *out, gpx_s
 		unsigned char *dst = out->data + out->len;
 		unsigned long size = bound;
 		if (tjCompress2(h, img->data, w, pitch, hgt, pf, &dst, &size, ss, quality,
-				TJFLAG_NOREALLOC) < 0)
-			return gpx_status_set(st, GPX_INTERNAL, "JPEG encode failed: %s",
-					      tjGetErrorStr2(h));
+				TJFLAG_NOREALLOC) < 0) {
+			gpx_status_set(st, GPX_INTERNAL, "JPEG encode failed: %s", tjGetErrorStr2(h));
+			drop_handle(1);
+			return -1;
+		}
 		out->len += size;
 		out->data[out->len] = 0;
 		return 0;
@@ -236,8 +248,9 @@ int gpx_codec_jpeg_encode(const gpx_image *img, int quality, gpx_buf *out, gpx_s
 	unsigned long size = 0;
 	if (tjCompress2(h, img->data, w, pitch, hgt, pf, &dst, &size, ss, quality, 0) < 0) {
 		tjFree(dst);
-		return gpx_status_set(st, GPX_INTERNAL, "JPEG encode failed: %s",
-				      tjGetErrorStr2(h));
+		gpx_status_set(st, GPX_INTERNAL, "JPEG encode failed: %s", tjGetErrorStr2(h));
+		drop_handle(1);
+		return -1;
 	}
 	int rc = gpx_buf_append(out, dst, size);
 	tjFree(dst);

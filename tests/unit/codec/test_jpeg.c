@@ -222,6 +222,26 @@ static size_t scan_start(const uint8_t *d, size_t n)
 	return 0;
 }
 
+START_TEST(test_jpeg_decodes_good_data_right_after_a_failure_on_the_same_thread)
+{
+	gpx_image src = tu_gradient(20, 12, 3);
+	gpx_buf b = encode(&src, GPX_FMT_JPEG, 80);
+	gpx_codec_info info;
+	gpx_image out;
+	gpx_status st;
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(gpx_codec_probe(b.data, b.len / 2, &info, &st), -1);
+		ck_assert_msg(gpx_codec_probe(b.data, b.len, &info, &st) == 0, "%s", st.msg);
+		ck_assert_uint_eq(info.width, 20);
+		ck_assert_int_eq(gpx_codec_decode(b.data, b.len - 4, NULL, &out, &st), -1);
+		ck_assert_msg(gpx_codec_decode(b.data, b.len, NULL, &out, &st) == 0, "%s", st.msg);
+		gpx_image_free(&out);
+	}
+	gpx_image_free(&src);
+	gpx_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_jpeg_rejects_corrupt_scan_data)
 {
 	gpx_image src = tu_gradient(128, 128, 3);
@@ -402,6 +422,7 @@ int main(void)
 	tcase_add_test(tc, test_jpeg_rgba_input_drops_alpha);
 	tcase_add_test(tc, test_jpeg_cmyk_decodes_to_rgb);
 	tcase_add_test(tc, test_jpeg_rejects_truncated_data);
+	tcase_add_test(tc, test_jpeg_decodes_good_data_right_after_a_failure_on_the_same_thread);
 	tcase_add_test(tc, test_jpeg_rejects_corrupt_scan_data);
 	tcase_add_test(tc, test_jpeg_rejects_corrupt_header);
 	tcase_add_test(tc, test_jpeg_refuses_header_over_pixel_limit_before_decoding);

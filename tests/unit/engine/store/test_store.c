@@ -774,6 +774,36 @@ START_TEST(test_store_open_without_data_dir_has_no_samples)
 }
 END_TEST
 
+START_TEST(test_store_loads_every_shipped_sample)
+{
+	const char *src = getenv("GPX_SOURCE_ROOT");
+	if (!src)
+		return; /* run outside meson test */
+	char samples[512];
+	snprintf(samples, sizeof(samples), "%s/data/samples", src);
+	gpx_store *s;
+	gpx_status st;
+	ck_assert_int_eq(gpx_store_open(&s, samples, store_dir, NULL, &st), 0);
+	char ids[32][GPX_STORE_ID_MAX + 1];
+	size_t n = list_all(s, GPX_SRC_SAMPLE, 0, ids, 32);
+	ck_assert_uint_ge(n, 4);
+	int big = 0;
+	for (size_t i = 0; i < n; i++) {
+		gpx_image_meta m;
+		ck_assert_int_eq(gpx_store_get(s, ids[i], &m, &st), 0);
+		ck_assert_int_eq(strncmp(m.id, "sample-", 7), 0);
+		big |= m.width >= 1920 && m.height >= 1080;
+	}
+	ck_assert_msg(big, "no sample of at least 1920x1080");
+	gpx_image_meta m;
+	ck_assert_int_eq(gpx_store_get(s, "sample-astronaut", &m, &st), 0);
+	ck_assert_int_eq(m.format, GPX_FMT_PNG);
+	ck_assert_uint_eq(m.width, 512);
+	ck_assert_str_eq(m.sha256, "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5");
+	gpx_store_close(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("store");
@@ -801,6 +831,7 @@ int main(void)
 	tcase_add_test(tc, test_store_serves_lists_while_workers_save_results);
 	tcase_add_test(tc, test_store_reports_whether_its_directory_is_writable);
 	tcase_add_test(tc, test_store_open_without_data_dir_has_no_samples);
+	tcase_add_test(tc, test_store_loads_every_shipped_sample);
 	suite_add_tcase(su, tc);
 	SRunner *sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);

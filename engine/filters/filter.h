@@ -79,10 +79,15 @@ typedef struct gpx_filter_def {
 	const char *plugin;   /* "" for built-ins */
 	const char *version;  /* "1" */
 	const gpx_filter_cpu *cpu; /* NULL when no CPU implementation */
+	/* Checks that need several parameters at once (blur.kernel_size odd),
+	 * after each value passed its own type and range check. May be NULL.
+	 * 0, or -1 with st set to GPX_INVALID_ARGUMENT naming the parameter. */
+	int (*check)(const double *params, gpx_status *st);
 } gpx_filter_def;
 
-/* The built-in filters, in a stable order (static storage). */
-const gpx_filter_def *gpx_filters_builtin(size_t *n);
+/* The built-in filters, in a stable order: an array of *n pointers to
+ * static definitions. */
+const gpx_filter_def *const *gpx_filters_builtin(size_t *n);
 
 /* Index of a parameter by name, or -1. */
 int gpx_filter_param_index(const gpx_filter_def *def, const char *name);

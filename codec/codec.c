@@ -1,7 +1,7 @@
 #include "codec/codec.h"
 
-#include <strings.h>
 #include <string.h>
+#include <strings.h>
 
 #include "codec/codec_internal.h"
 
@@ -76,11 +76,10 @@ int gpx_codec_probe(const uint8_t *data, size_t len, gpx_codec_info *info, gpx_s
 	return gpx_codec_png_probe(data, len, info, st);
 }
 
-int gpx_codec_check_limits(const gpx_codec_info *info, const gpx_codec_limits *lim,
-			   gpx_status *st)
+int gpx_codec_check_limits(const gpx_codec_info *info, const gpx_codec_limits *lim, gpx_status *st)
 {
-	uint64_t max_pixels = lim && lim->max_pixels ? lim->max_pixels
-						     : GPX_CODEC_DEFAULT_MAX_PIXELS;
+	uint64_t max_pixels =
+		lim && lim->max_pixels ? lim->max_pixels : GPX_CODEC_DEFAULT_MAX_PIXELS;
 	uint32_t max_side = lim && lim->max_side ? lim->max_side : GPX_CODEC_DEFAULT_MAX_SIDE;
 	uint64_t pixels = (uint64_t)info->width * info->height;
 	if (pixels > max_pixels)
@@ -96,8 +95,7 @@ int gpx_codec_check_limits(const gpx_codec_info *info, const gpx_codec_limits *l
 }
 
 int gpx_codec_decode_scaled(const uint8_t *data, size_t len, const gpx_codec_limits *lim,
-			    uint32_t max_width, uint32_t max_height, gpx_image *out,
-			    gpx_status *st)
+			    uint32_t max_width, uint32_t max_height, gpx_image *out, gpx_status *st)
 {
 	memset(out, 0, sizeof(*out));
 	int fmt = check_input(data, len, st);
@@ -108,14 +106,13 @@ int gpx_codec_decode_scaled(const uint8_t *data, size_t len, const gpx_codec_lim
 	return gpx_codec_png_decode(data, len, lim, out, st);
 }
 
-int gpx_codec_decode(const uint8_t *data, size_t len, const gpx_codec_limits *lim,
-		     gpx_image *out, gpx_status *st)
+int gpx_codec_decode(const uint8_t *data, size_t len, const gpx_codec_limits *lim, gpx_image *out,
+		     gpx_status *st)
 {
 	return gpx_codec_decode_scaled(data, len, lim, 0, 0, out, st);
 }
 
-int gpx_codec_encode(const gpx_image *img, int format, int quality, gpx_buf *out,
-		     gpx_status *st)
+int gpx_codec_encode(const gpx_image *img, int format, int quality, gpx_buf *out, gpx_status *st)
 {
 	if (!img || !img->data || img->width == 0 || img->height == 0 ||
 	    (img->channels != 1 && img->channels != 3 && img->channels != 4) ||
@@ -126,10 +123,9 @@ int gpx_codec_encode(const gpx_image *img, int format, int quality, gpx_buf *out
 		if (quality < 0 || quality > 100)
 			return gpx_status_set(st, GPX_INVALID_ARGUMENT,
 					      "JPEG quality %d is out of range 1..100", quality);
-		return gpx_codec_jpeg_encode(img, quality ? quality : GPX_CODEC_DEFAULT_JPEG_QUALITY,
-					     out, st);
-	case GPX_FMT_PNG:
-		return gpx_codec_png_encode(img, out, st);
+		return gpx_codec_jpeg_encode(
+			img, quality ? quality : GPX_CODEC_DEFAULT_JPEG_QUALITY, out, st);
+	case GPX_FMT_PNG: return gpx_codec_png_encode(img, out, st);
 	default:
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "unsupported output format %d",
 				      format);

@@ -41,11 +41,11 @@ enum {
  * size gpx_codec_decode returns. channels is what decode will produce
  * (1, 3 or 4). */
 typedef struct gpx_codec_info {
-	int format;	     /* GPX_FMT_* */
+	int format; /* GPX_FMT_* */
 	uint32_t width;
 	uint32_t height;
 	uint32_t channels;
-	int orientation;     /* EXIF orientation 1..8; 1 for PNG or no EXIF */
+	int orientation; /* EXIF orientation 1..8; 1 for PNG or no EXIF */
 } gpx_codec_info;
 
 /* A field left 0 takes its default; a NULL limits pointer means all
@@ -63,8 +63,7 @@ int gpx_codec_probe(const uint8_t *data, size_t len, gpx_codec_info *info, gpx_s
 
 /* GPX_RESOURCE_EXHAUSTED with a message naming the dimensions when info is
  * over lim, else 0. */
-int gpx_codec_check_limits(const gpx_codec_info *info, const gpx_codec_limits *lim,
-			   gpx_status *st);
+int gpx_codec_check_limits(const gpx_codec_info *info, const gpx_codec_limits *lim, gpx_status *st);
 
 /* Decodes the whole image into *out, which the caller then owns and frees
  * with gpx_image_free. On error *out is left zeroed (nothing to free).
@@ -73,8 +72,8 @@ int gpx_codec_check_limits(const gpx_codec_info *info, const gpx_codec_limits *l
  * error. PNG: gray → 1; gray+alpha, or any type with tRNS → 4 (RGBA);
  * palette and RGB → 3; RGBA → 4; 16-bit samples scaled to 8; interlaced
  * images de-interlaced. The data must be complete through IEND. */
-int gpx_codec_decode(const uint8_t *data, size_t len, const gpx_codec_limits *lim,
-		     gpx_image *out, gpx_status *st);
+int gpx_codec_decode(const uint8_t *data, size_t len, const gpx_codec_limits *lim, gpx_image *out,
+		     gpx_status *st);
 
 /* Like gpx_codec_decode, but a JPEG may come back smaller: the smallest
  * TurboJPEG scaling factor (1/8, 1/4, 1/2 or 1) whose result is still at
@@ -90,8 +89,7 @@ int gpx_codec_decode_scaled(const uint8_t *data, size_t len, const gpx_codec_lim
  * JPEG: quality 1..100, 0 = default 90; 4:2:0 subsampling; 1 channel → a
  * grayscale JPEG; 4 channels → alpha dropped.
  * PNG: quality ignored; fast zlib level and the SUB filter; alpha kept. */
-int gpx_codec_encode(const gpx_image *img, int format, int quality, gpx_buf *out,
-		     gpx_status *st);
+int gpx_codec_encode(const gpx_image *img, int format, int quality, gpx_buf *out, gpx_status *st);
 
 /* Format from the first bytes (magic numbers only), GPX_FMT_UNKNOWN if
  * neither. */

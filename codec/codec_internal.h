@@ -17,8 +17,7 @@ int gpx_codec_exif_parse(const uint8_t *app1, size_t len);
  * here). o == 1 copies. */
 int gpx_codec_orient(const gpx_image *src, int o, gpx_image *dst);
 
-int gpx_codec_jpeg_probe(const uint8_t *data, size_t len, gpx_codec_info *info,
-			 gpx_status *st);
+int gpx_codec_jpeg_probe(const uint8_t *data, size_t len, gpx_codec_info *info, gpx_status *st);
 int gpx_codec_jpeg_decode(const uint8_t *data, size_t len, const gpx_codec_limits *lim,
 			  uint32_t max_width, uint32_t max_height, gpx_image *out, gpx_status *st);
 int gpx_codec_jpeg_encode(const gpx_image *img, int quality, gpx_buf *out, gpx_status *st);

@@ -12,10 +12,10 @@ static unsigned rd16(const uint8_t *p, int le)
 
 static uint32_t rd32(const uint8_t *p, int le)
 {
-	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-			    (uint32_t)p[3] << 24
-		  : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-			    (uint32_t)p[3];
+	if (le)
+		return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
 int gpx_codec_exif_parse(const uint8_t *p, size_t n)
@@ -92,16 +92,18 @@ struct affine {
 	int cx_w, cx_h, cy_w, cy_h; /* cx = cx_w*(W-1) + cx_h*(H-1), same for cy */
 };
 
+/* clang-format off */
 static const struct affine orient_map[9] = {
-	[1] = {1, 0, 0, 1, 0, 0, 0, 0},
-	[2] = {-1, 0, 0, 1, 1, 0, 0, 0},
-	[3] = {-1, 0, 0, -1, 1, 0, 0, 1},
-	[4] = {1, 0, 0, -1, 0, 0, 0, 1},
-	[5] = {0, 1, 1, 0, 0, 0, 0, 0},
-	[6] = {0, -1, 1, 0, 0, 1, 0, 0},
-	[7] = {0, -1, -1, 0, 0, 1, 1, 0},
-	[8] = {0, 1, -1, 0, 0, 0, 1, 0},
+	[1] = { 1,  0,  0,  1,  0, 0, 0, 0},
+	[2] = {-1,  0,  0,  1,  1, 0, 0, 0},
+	[3] = {-1,  0,  0, -1,  1, 0, 0, 1},
+	[4] = { 1,  0,  0, -1,  0, 0, 0, 1},
+	[5] = { 0,  1,  1,  0,  0, 0, 0, 0},
+	[6] = { 0, -1,  1,  0,  0, 1, 0, 0},
+	[7] = { 0, -1, -1,  0,  0, 1, 1, 0},
+	[8] = { 0,  1, -1,  0,  0, 0, 1, 0},
 };
+/* clang-format on */
 
 #define TILE 64
 
@@ -129,7 +131,8 @@ int gpx_codec_orient(const gpx_image *src, int o, gpx_image *dst)
 			uint32_t ex = tx + TILE < w ? tx + TILE : w;
 			for (uint32_t sy = ty; sy < ey; sy++) {
 				const uint8_t *s = gpx_image_row(src, sy) + (size_t)tx * c;
-				ptrdiff_t d = base + (ptrdiff_t)sy * step_y + (ptrdiff_t)tx * step_x;
+				ptrdiff_t d =
+					base + (ptrdiff_t)sy * step_y + (ptrdiff_t)tx * step_x;
 				switch (c) {
 				case 1:
 					for (uint32_t sx = tx; sx < ex; sx++, s += 1, d += step_x)

@@ -93,8 +93,8 @@ static int read_header(tjhandle h, const uint8_t *data, size_t len, struct jpeg_
 	memset(hd, 0, sizeof(*hd));
 	if (len > ULONG_MAX)
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "JPEG data too large");
-	if (tjDecompressHeader3(h, data, (unsigned long)len, &hd->width, &hd->height,
-				&hd->subsamp, &hd->colorspace) < 0)
+	if (tjDecompressHeader3(h, data, (unsigned long)len, &hd->width, &hd->height, &hd->subsamp,
+				&hd->colorspace) < 0)
 		return jpeg_fail(h, st);
 	/* An EOI (real, or the one the memory source fakes at the end of the
 	 * data) before any frame header reads as a tables-only stream: success
@@ -219,9 +219,18 @@ int gpx_codec_jpeg_encode(const gpx_image *img, int quality, gpx_buf *out, gpx_s
 		return gpx_status_set(st, GPX_INTERNAL, "cannot create a JPEG encoder");
 	int pf, ss;
 	switch (img->channels) {
-	case 1: pf = TJPF_GRAY; ss = TJSAMP_GRAY; break;
-	case 3: pf = TJPF_RGB; ss = TJSAMP_420; break;
-	default: pf = TJPF_RGBX; ss = TJSAMP_420; break; /* alpha ignored */
+	case 1:
+		pf = TJPF_GRAY;
+		ss = TJSAMP_GRAY;
+		break;
+	case 3:
+		pf = TJPF_RGB;
+		ss = TJSAMP_420;
+		break;
+	default: /* RGBA: the X in RGBX is skipped, so alpha is dropped */
+		pf = TJPF_RGBX;
+		ss = TJSAMP_420;
+		break;
 	}
 	int w = (int)img->width, hgt = (int)img->height, pitch = (int)img->stride;
 	unsigned long bound = tjBufSize(w, hgt, ss);
@@ -236,7 +245,8 @@ int gpx_codec_jpeg_encode(const gpx_image *img, int quality, gpx_buf *out, gpx_s
 		unsigned long size = bound;
 		if (tjCompress2(h, img->data, w, pitch, hgt, pf, &dst, &size, ss, quality,
 				TJFLAG_NOREALLOC) < 0) {
-			gpx_status_set(st, GPX_INTERNAL, "JPEG encode failed: %s", tjGetErrorStr2(h));
+			gpx_status_set(st, GPX_INTERNAL, "JPEG encode failed: %s",
+				       tjGetErrorStr2(h));
 			drop_handle(1);
 			return -1;
 		}

@@ -140,8 +140,7 @@ static int png_read_all(struct png_rd *c)
 	uint32_t w = png_get_image_width(png, info), h = png_get_image_height(png, info);
 	if (png_get_rowbytes(png, info) != (size_t)w * ch)
 		png_error(png, "unexpected row layout");
-	if (gpx_image_alloc(&c->img, w, h, ch) < 0 ||
-	    !(c->rows = malloc(sizeof(*c->rows) * h))) {
+	if (gpx_image_alloc(&c->img, w, h, ch) < 0 || !(c->rows = malloc(sizeof(*c->rows) * h))) {
 		c->oom = 1;
 		png_error(png, "out of memory");
 	}

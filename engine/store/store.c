@@ -135,8 +135,7 @@ static int make_uuid(char out[UUID_LEN + 1])
 	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	char h[33];
 	hex(h, r, 16);
-	snprintf(out, UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
-		 h + 20);
+	snprintf(out, UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 	return 0;
 }
 
@@ -308,8 +307,8 @@ static ssize_t index_find(const gpx_store *s, const char *id)
 /* --- validating bytes --- */
 
 /* Probe, limits, full decode: the same checks for samples and puts. */
-static int validate_image(const gpx_store *s, const uint8_t *data, size_t len,
-			  gpx_codec_info *info, gpx_status *st)
+static int validate_image(const gpx_store *s, const uint8_t *data, size_t len, gpx_codec_info *info,
+			  gpx_status *st)
 {
 	if (gpx_codec_probe(data, len, info, st) < 0 ||
 	    gpx_codec_check_limits(info, &s->lim, st) < 0)
@@ -362,8 +361,7 @@ static int json_num(const cJSON *o, const char *k, double lo, double hi, double 
 
 /* Parses and checks a sidecar; -1 with a reason when it is not one of
  * ours or does not describe a usable image. */
-static int sidecar_parse(const char *text, const char *want_id, gpx_image_meta *m,
-			 const char **why)
+static int sidecar_parse(const char *text, const char *want_id, gpx_image_meta *m, const char **why)
 {
 	cJSON *o = cJSON_Parse(text);
 	int rc = -1;
@@ -386,13 +384,14 @@ static int sidecar_parse(const char *text, const char *want_id, gpx_image_meta *
 		goto done;
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	clean_name(m->name, sizeof(m->name), name, id);
-	m->format = strcmp(fmt, "jpg") == 0 ? GPX_FMT_JPEG
-		  : strcmp(fmt, "png") == 0 ? GPX_FMT_PNG
-					    : GPX_FMT_UNKNOWN;
+	m->format = strcmp(fmt, "jpg") == 0 ? GPX_FMT_JPEG :
+		    strcmp(fmt, "png") == 0 ? GPX_FMT_PNG :
+					      GPX_FMT_UNKNOWN;
 	m->source = source_from_name(src);
 	*why = "bad format, source or sha256";
-	if (m->format == GPX_FMT_UNKNOWN || (m->source != GPX_SRC_UPLOAD && m->source != GPX_SRC_RESULT) ||
-	    strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+	if (m->format == GPX_FMT_UNKNOWN ||
+	    (m->source != GPX_SRC_UPLOAD && m->source != GPX_SRC_RESULT) || strlen(sha) != 64 ||
+	    strspn(sha, "0123456789abcdef") != 64)
 		goto done;
 	memcpy(m->sha256, sha, 65);
 	m->width = (uint32_t)w;
@@ -435,7 +434,8 @@ static int publish_bytes(gpx_store *s, const char *final, const void *data, size
 static int commit_image(gpx_store *s, const gpx_image_meta *m, gpx_status *st)
 {
 	char img[PATH_MAX], side[PATH_MAX];
-	if (image_path(s, m, img, sizeof(img)) < 0 || sidecar_path(s, m->id, side, sizeof(side)) < 0)
+	if (image_path(s, m, img, sizeof(img)) < 0 ||
+	    sidecar_path(s, m->id, side, sizeof(side)) < 0)
 		return gpx_status_set(st, GPX_INTERNAL, "store path too long");
 	char *json = sidecar_json(m);
 	if (!json) {
@@ -667,8 +667,7 @@ int gpx_store_open_fd(gpx_store *s, const char *id, gpx_image_meta *meta, gpx_st
 	return fd;
 }
 
-int gpx_store_read(gpx_store *s, const char *id, gpx_buf *out, gpx_image_meta *meta,
-		   gpx_status *st)
+int gpx_store_read(gpx_store *s, const char *id, gpx_buf *out, gpx_image_meta *meta, gpx_status *st)
 {
 	int fd = gpx_store_open_fd(s, id, meta, st);
 	if (fd < 0)
@@ -791,9 +790,9 @@ int gpx_store_check_writable(gpx_store *s, gpx_status *st)
 static int token_encode(const gpx_image_meta *m, char *out, size_t cap)
 {
 	char raw[GPX_STORE_NAME_MAX + GPX_STORE_ID_MAX + 40];
-	int n = m->source == GPX_SRC_SAMPLE
-			? snprintf(raw, sizeof(raw), "s|%s|%s", m->id, m->name)
-			: snprintf(raw, sizeof(raw), "u|%.17g|%s", m->created_at, m->id);
+	int n = m->source == GPX_SRC_SAMPLE ?
+			snprintf(raw, sizeof(raw), "s|%s|%s", m->id, m->name) :
+			snprintf(raw, sizeof(raw), "u|%.17g|%s", m->created_at, m->id);
 	if (n < 0 || (size_t)n >= sizeof(raw) || gpx_base64_encoded_len((size_t)n) >= cap)
 		return -1;
 	size_t len = gpx_base64_encode(out, (const uint8_t *)raw, (size_t)n, 1);
@@ -857,9 +856,9 @@ int gpx_store_list(gpx_store *s, int source, int page_size, const char *page_tok
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "unknown image source %d", source);
 	if (page_size < 0)
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "page_size must not be negative");
-	size_t want = page_size == 0 ? GPX_STORE_PAGE_DEFAULT
-		    : page_size > GPX_STORE_PAGE_MAX ? GPX_STORE_PAGE_MAX
-						     : (size_t)page_size;
+	size_t want = page_size == 0		     ? GPX_STORE_PAGE_DEFAULT :
+		      page_size > GPX_STORE_PAGE_MAX ? GPX_STORE_PAGE_MAX :
+						       (size_t)page_size;
 	struct token t;
 	int have_token = page_token && *page_token;
 	if (have_token && token_decode(page_token, &t, st) < 0)

@@ -46,9 +46,9 @@ enum {
 	GPX_SRC_RESULT = 3,
 };
 
-#define GPX_STORE_ID_MAX 64	   /* characters, without the NUL */
-#define GPX_STORE_NAME_MAX 256	   /* bytes, with the NUL */
-#define GPX_STORE_TOKEN_MAX 512	   /* page token, with the NUL */
+#define GPX_STORE_ID_MAX 64	/* characters, without the NUL */
+#define GPX_STORE_NAME_MAX 256	/* bytes, with the NUL */
+#define GPX_STORE_TOKEN_MAX 512 /* page token, with the NUL */
 #define GPX_STORE_PAGE_DEFAULT 50
 #define GPX_STORE_PAGE_MAX 1000
 
@@ -59,10 +59,10 @@ typedef struct gpx_image_meta {
 	int format;		       /* GPX_FMT_JPEG / GPX_FMT_PNG */
 	uint32_t width;		       /* displayed size (EXIF applied) */
 	uint32_t height;
-	uint64_t size_bytes;	       /* of the stored file */
-	char sha256[65];	       /* lowercase hex of the stored bytes */
-	int source;		       /* GPX_SRC_SAMPLE / UPLOAD / RESULT */
-	double created_at;	       /* unix seconds; a sample's file mtime */
+	uint64_t size_bytes; /* of the stored file */
+	char sha256[65];     /* lowercase hex of the stored bytes */
+	int source;	     /* GPX_SRC_SAMPLE / UPLOAD / RESULT */
+	double created_at;   /* unix seconds; a sample's file mtime */
 } gpx_image_meta;
 
 typedef struct gpx_store gpx_store;

@@ -77,8 +77,8 @@ START_TEST(test_codec_limits_default_and_name_the_dimensions)
 	gpx_status st;
 	ck_assert_int_eq(gpx_codec_check_limits(&big, NULL, &st), -1);
 	ck_assert_int_eq(st.code, GPX_RESOURCE_EXHAUSTED);
-	ck_assert_str_eq(st.msg,
-			 "image is 100000x100000 = 10000000000 pixels, over the limit of 100000000");
+	ck_assert_str_eq(
+		st.msg, "image is 100000x100000 = 10000000000 pixels, over the limit of 100000000");
 	gpx_codec_info wide = {.format = GPX_FMT_PNG, .width = 70000, .height = 2};
 	ck_assert_int_eq(gpx_codec_check_limits(&wide, &lim, &st), -1);
 	ck_assert_str_eq(st.msg, "image is 70000x2, a side over the limit of 65535");

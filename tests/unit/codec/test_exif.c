@@ -13,20 +13,20 @@ static size_t make_exif(uint8_t *p, int little, int orientation, int type)
 	memcpy(p, "Exif\0\0", 6);
 	n = 6;
 	uint8_t *t = p + n;
-#define W16(off, v)                                                                          \
-	do {                                                                                 \
-		if (little) {                                                                \
-			t[off] = (uint8_t)(v);                                               \
-			t[(off) + 1] = (uint8_t)((v) >> 8);                                  \
-		} else {                                                                     \
-			t[off] = (uint8_t)((v) >> 8);                                        \
-			t[(off) + 1] = (uint8_t)(v);                                         \
-		}                                                                            \
+#define W16(off, v)                                         \
+	do {                                                \
+		if (little) {                               \
+			t[off] = (uint8_t)(v);              \
+			t[(off) + 1] = (uint8_t)((v) >> 8); \
+		} else {                                    \
+			t[off] = (uint8_t)((v) >> 8);       \
+			t[(off) + 1] = (uint8_t)(v);        \
+		}                                           \
 	} while (0)
-#define W32(off, v)                                                                          \
-	do {                                                                                 \
-		W16(little ? (off) : (off) + 2, (v)&0xffff);                                 \
-		W16(little ? (off) + 2 : (off), ((v) >> 16) & 0xffff);                       \
+#define W32(off, v)                                                    \
+	do {                                                           \
+		W16(little ? (off) : (off) + 2, (v)&0xffff);           \
+		W16(little ? (off) + 2 : (off), ((v) >> 16) & 0xffff); \
 	} while (0)
 	t[0] = t[1] = little ? 'I' : 'M';
 	W16(2, 42);
@@ -125,14 +125,38 @@ static void exif_source(int o, uint32_t w, uint32_t h, uint32_t x, uint32_t y, u
 			uint32_t *sy)
 {
 	switch (o) {
-	case 1: *sx = x; *sy = y; break;
-	case 2: *sx = w - 1 - x; *sy = y; break;
-	case 3: *sx = w - 1 - x; *sy = h - 1 - y; break;
-	case 4: *sx = x; *sy = h - 1 - y; break;
-	case 5: *sx = y; *sy = x; break;
-	case 6: *sx = y; *sy = h - 1 - x; break;
-	case 7: *sx = w - 1 - y; *sy = h - 1 - x; break;
-	default: *sx = w - 1 - y; *sy = x; break;
+	case 1:
+		*sx = x;
+		*sy = y;
+		break;
+	case 2:
+		*sx = w - 1 - x;
+		*sy = y;
+		break;
+	case 3:
+		*sx = w - 1 - x;
+		*sy = h - 1 - y;
+		break;
+	case 4:
+		*sx = x;
+		*sy = h - 1 - y;
+		break;
+	case 5:
+		*sx = y;
+		*sy = x;
+		break;
+	case 6:
+		*sx = y;
+		*sy = h - 1 - x;
+		break;
+	case 7:
+		*sx = w - 1 - y;
+		*sy = h - 1 - x;
+		break;
+	default:
+		*sx = w - 1 - y;
+		*sy = x;
+		break;
 	}
 }
 
@@ -224,9 +248,9 @@ START_TEST(test_exif_jpeg_with_orientation_is_decoded_upright)
 			}
 		/* Scaled decode turns the same way and swaps the target too. */
 		gpx_image small;
-		ck_assert_int_eq(
-			gpx_codec_decode_scaled(jpg.data, jpg.len, NULL, info.width / 2, 0, &small, &st),
-			0);
+		ck_assert_int_eq(gpx_codec_decode_scaled(jpg.data, jpg.len, NULL, info.width / 2, 0,
+							 &small, &st),
+				 0);
 		ck_assert_uint_eq(small.width, info.width / 2);
 		ck_assert_uint_eq(small.height, info.height / 2);
 		gpx_image_free(&small);

@@ -146,7 +146,8 @@ START_TEST(test_jpeg_cmyk_decodes_to_rgb)
 {
 	/* Inverted (Adobe) CMYK as libjpeg-turbo writes it: for RGB (r,g,b) and
 	 * K = max(r,g,b), stored C = r*255/K and stored K' = K. */
-	const uint8_t colours[4][3] = {{200, 40, 40}, {30, 180, 60}, {20, 20, 220}, {250, 250, 250}};
+	const uint8_t colours[4][3] = {
+		{200, 40, 40}, {30, 180, 60}, {20, 20, 220}, {250, 250, 250}};
 	uint32_t w = 32, h = 32;
 	uint8_t *cmyk = malloc(w * h * 4);
 	for (uint32_t y = 0; y < h; y++)
@@ -178,8 +179,8 @@ START_TEST(test_jpeg_cmyk_decodes_to_rgb)
 		uint32_t x = (q % 2) * 16 + 8, y = (q / 2) * 16 + 8;
 		const uint8_t *p = gpx_image_row(&out, y) + x * 3;
 		for (int i = 0; i < 3; i++)
-			ck_assert_msg(abs((int)p[i] - colours[q][i]) <= 6, "quadrant %d ch %d: %d vs %d",
-				      q, i, p[i], colours[q][i]);
+			ck_assert_msg(abs((int)p[i] - colours[q][i]) <= 6,
+				      "quadrant %d ch %d: %d vs %d", q, i, p[i], colours[q][i]);
 	}
 	gpx_image_free(&out);
 	tjFree(jpg);
@@ -417,7 +418,8 @@ int main(void)
 	tcase_add_test(tc, test_jpeg_round_trip_keeps_size_and_pixels_close);
 	tcase_add_test(tc, test_jpeg_default_quality_is_used_for_zero_and_range_is_checked);
 	tcase_add_test(tc, test_jpeg_encode_appends_to_the_buffer);
-	tcase_add_test(tc, test_jpeg_encode_over_buffer_limit_is_resource_exhausted_and_keeps_buffer);
+	tcase_add_test(tc,
+		       test_jpeg_encode_over_buffer_limit_is_resource_exhausted_and_keeps_buffer);
 	tcase_add_test(tc, test_jpeg_gray_image_encodes_grayscale_and_decodes_to_one_channel);
 	tcase_add_test(tc, test_jpeg_rgba_input_drops_alpha);
 	tcase_add_test(tc, test_jpeg_cmyk_decodes_to_rgb);

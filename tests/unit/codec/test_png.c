@@ -94,8 +94,8 @@ START_TEST(test_png_refuses_huge_header_without_allocating)
 	ck_assert_int_eq(gpx_codec_decode(b.data, b.len, NULL, &out, &st), -1);
 	ck_assert_double_lt(tu_now() - t0, 0.1);
 	ck_assert_int_eq(st.code, GPX_RESOURCE_EXHAUSTED);
-	ck_assert_str_eq(st.msg,
-			 "image is 100000x100000 = 10000000000 pixels, over the limit of 100000000");
+	ck_assert_str_eq(
+		st.msg, "image is 100000x100000 = 10000000000 pixels, over the limit of 100000000");
 	ck_assert_ptr_null(out.data);
 	gpx_buf_free(&b);
 }
@@ -335,7 +335,8 @@ int main(void)
 	Suite *s = suite_create("png");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_png_round_trip_is_exact_for_gray_rgb_and_rgba);
-	tcase_add_test(tc, test_png_encode_over_buffer_limit_is_resource_exhausted_and_keeps_buffer);
+	tcase_add_test(tc,
+		       test_png_encode_over_buffer_limit_is_resource_exhausted_and_keeps_buffer);
 	tcase_add_test(tc, test_png_refuses_huge_header_without_allocating);
 	tcase_add_test(tc, test_png_refuses_a_side_over_the_limit);
 	tcase_add_test(tc, test_png_rejects_truncated_data);

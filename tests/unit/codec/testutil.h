@@ -116,9 +116,18 @@ static inline void tu_png_start(gpx_buf *b, uint32_t w, uint32_t h, int depth, i
 {
 	static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 	ck_assert_int_eq(gpx_buf_append(b, sig, 8), 0);
-	uint8_t ihdr[13] = {(uint8_t)(w >> 24), (uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w,
-			    (uint8_t)(h >> 24), (uint8_t)(h >> 16), (uint8_t)(h >> 8), (uint8_t)h,
-			    (uint8_t)depth,	(uint8_t)ctype,	    0,		       0,
+	uint8_t ihdr[13] = {(uint8_t)(w >> 24),
+			    (uint8_t)(w >> 16),
+			    (uint8_t)(w >> 8),
+			    (uint8_t)w,
+			    (uint8_t)(h >> 24),
+			    (uint8_t)(h >> 16),
+			    (uint8_t)(h >> 8),
+			    (uint8_t)h,
+			    (uint8_t)depth,
+			    (uint8_t)ctype,
+			    0,
+			    0,
 			    (uint8_t)interlace};
 	tu_png_chunk(b, "IHDR", ihdr, 13);
 }

@@ -123,9 +123,9 @@ static size_t list_all(gpx_store *s, int source, int page, char ids[][GPX_STORE_
 		size_t n;
 		gpx_status st;
 		char next[GPX_STORE_TOKEN_MAX];
-		ck_assert_msg(gpx_store_list(s, source, page, tok, &v, &n, next, sizeof(next), &st) ==
-				      0,
-			      "%s", st.msg);
+		ck_assert_msg(
+			gpx_store_list(s, source, page, tok, &v, &n, next, sizeof(next), &st) == 0,
+			"%s", st.msg);
 		if (page > 0)
 			ck_assert_uint_le(n, (size_t)page);
 		for (size_t i = 0; i < n && total < max; i++)
@@ -220,9 +220,17 @@ START_TEST(test_store_rejects_traversal_ids_before_touching_files)
 {
 	write_image_file(data_dir, "a.jpg", GPX_FMT_JPEG, 1);
 	gpx_store *s = open_store();
-	static const char *bad[] = {"../data/a.jpg", "..", "/etc/passwd", "a/b", "", "a.b",
-				    "sample-a\n", "%2e%2e", "sample-a/..",
-				    "0123456789012345678901234567890123456789012345678901234567890123x"};
+	static const char *bad[] = {
+		"../data/a.jpg",
+		"..",
+		"/etc/passwd",
+		"a/b",
+		"",
+		"a.b",
+		"sample-a\n",
+		"%2e%2e",
+		"sample-a/..",
+		"0123456789012345678901234567890123456789012345678901234567890123x"};
 	gpx_status st;
 	gpx_image_meta m;
 	char p[256];
@@ -270,7 +278,8 @@ START_TEST(test_store_lists_samples_by_name_with_stable_ids_and_skips_bad_files)
 	size_t n;
 	char next[GPX_STORE_TOKEN_MAX];
 	gpx_status st;
-	ck_assert_int_eq(gpx_store_list(s, GPX_SRC_ALL, 0, NULL, &v, &n, next, sizeof(next), &st), 0);
+	ck_assert_int_eq(gpx_store_list(s, GPX_SRC_ALL, 0, NULL, &v, &n, next, sizeof(next), &st),
+			 0);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_str_eq(next, "");
 	/* strcmp order of the file names. */
@@ -348,16 +357,20 @@ START_TEST(test_store_paginates_in_stable_order_with_opaque_tokens)
 	size_t n;
 	char next[GPX_STORE_TOKEN_MAX];
 	gpx_status st;
-	ck_assert_int_eq(gpx_store_list(s, GPX_SRC_ALL, 4, NULL, &v, &n, next, sizeof(next), &st), 0);
+	ck_assert_int_eq(gpx_store_list(s, GPX_SRC_ALL, 4, NULL, &v, &n, next, sizeof(next), &st),
+			 0);
 	gpx_store_list_free(v);
 	ck_assert_uint_gt(strlen(next), 0);
-	ck_assert_uint_eq(strspn(next, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-			  strlen(next));
+	ck_assert_uint_eq(
+		strspn(next, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+		strlen(next));
 	/* Page sizes: 0 → default, over the maximum → clamped, negative refused. */
-	ck_assert_int_eq(gpx_store_list(s, GPX_SRC_ALL, 5000, NULL, &v, &n, next, sizeof(next), &st), 0);
+	ck_assert_int_eq(
+		gpx_store_list(s, GPX_SRC_ALL, 5000, NULL, &v, &n, next, sizeof(next), &st), 0);
 	ck_assert_uint_eq(n, 9);
 	gpx_store_list_free(v);
-	ck_assert_int_eq(gpx_store_list(s, GPX_SRC_ALL, -1, NULL, &v, &n, next, sizeof(next), &st), -1);
+	ck_assert_int_eq(gpx_store_list(s, GPX_SRC_ALL, -1, NULL, &v, &n, next, sizeof(next), &st),
+			 -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 	ck_assert_int_eq(gpx_store_list(s, 9, 0, NULL, &v, &n, next, sizeof(next), &st), -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
@@ -369,8 +382,10 @@ START_TEST(test_store_rejects_malformed_page_tokens)
 {
 	gpx_store *s = open_store();
 	put(s, GPX_FMT_JPEG, 1, NULL, GPX_SRC_UPLOAD);
-	static const char *bad[] = {"!!!!", "abc", "eHl6", /* "xyz" */
-				    "dXw",		   /* "u|" */
+	static const char *bad[] = {"!!!!",
+				    "abc",
+				    "eHl6",		      /* "xyz" */
+				    "dXw",		      /* "u|" */
 				    "dXxub3RhbnVtYmVyfGFiYw", /* "u|notanumber|abc" */
 				    "c3wuLi98eA",	      /* "s|../|x" */
 				    "cXwxfGFiYw"};	      /* "q|1|abc" */
@@ -379,7 +394,8 @@ START_TEST(test_store_rejects_malformed_page_tokens)
 		size_t n;
 		char next[GPX_STORE_TOKEN_MAX];
 		gpx_status st;
-		ck_assert_int_eq(gpx_store_list(s, 0, 0, bad[i], &v, &n, next, sizeof(next), &st), -1);
+		ck_assert_int_eq(gpx_store_list(s, 0, 0, bad[i], &v, &n, next, sizeof(next), &st),
+				 -1);
 		ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 		ck_assert_str_eq(st.msg, "invalid page_token");
 		ck_assert_ptr_null(v);
@@ -489,12 +505,16 @@ START_TEST(test_store_rejects_corrupt_or_oversized_uploads_writing_nothing)
 	gpx_status st;
 	ck_assert_int_eq(gpx_store_open(&s, data_dir, store_dir, &lim, &st), 0);
 	gpx_image_meta m;
-	ck_assert_int_eq(gpx_store_put(s, (const uint8_t *)"hello", 5, "x.jpg", GPX_SRC_UPLOAD, &m, &st), -1);
+	ck_assert_int_eq(
+		gpx_store_put(s, (const uint8_t *)"hello", 5, "x.jpg", GPX_SRC_UPLOAD, &m, &st),
+		-1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
-	ck_assert_int_eq(gpx_store_put(s, (const uint8_t *)"", 0, "x.jpg", GPX_SRC_UPLOAD, &m, &st), -1);
+	ck_assert_int_eq(gpx_store_put(s, (const uint8_t *)"", 0, "x.jpg", GPX_SRC_UPLOAD, &m, &st),
+			 -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 	gpx_buf b = make_image(GPX_FMT_JPEG, 20, 12, 1); /* 240 pixels */
-	ck_assert_int_eq(gpx_store_put(s, b.data, b.len / 2, "half.jpg", GPX_SRC_UPLOAD, &m, &st), -1);
+	ck_assert_int_eq(gpx_store_put(s, b.data, b.len / 2, "half.jpg", GPX_SRC_UPLOAD, &m, &st),
+			 -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 	ck_assert_int_eq(gpx_store_put(s, b.data, b.len, "big.jpg", GPX_SRC_UPLOAD, &m, &st), -1);
 	ck_assert_int_eq(st.code, GPX_RESOURCE_EXHAUSTED);
@@ -531,8 +551,9 @@ START_TEST(test_store_put_file_publishes_a_matching_upload)
 	for (int i = 0; i < 65; i++)
 		upper[i] = (char)toupper((unsigned char)ref.sha256[i]);
 	gpx_image_meta m;
-	ck_assert_msg(gpx_store_put_file(s, path, "up.png", GPX_SRC_UPLOAD, b.len, upper, &m, &st) == 0,
-		      "%s", st.msg);
+	ck_assert_msg(
+		gpx_store_put_file(s, path, "up.png", GPX_SRC_UPLOAD, b.len, upper, &m, &st) == 0,
+		"%s", st.msg);
 	ck_assert_str_eq(m.sha256, ref.sha256);
 	ck_assert_str_eq(m.name, "up.png");
 	ck_assert_int_ne(access(path, F_OK), 0);
@@ -556,25 +577,31 @@ START_TEST(test_store_put_file_with_wrong_size_or_sha256_leaves_nothing)
 	const char *zero = "0000000000000000000000000000000000000000000000000000000000000000";
 
 	write_tmp(s, &b, b.len, path);
-	ck_assert_int_eq(gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, b.len + 1, NULL, &m, &st), -1);
+	ck_assert_int_eq(
+		gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, b.len + 1, NULL, &m, &st), -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 	ck_assert_int_ne(access(path, F_OK), 0);
 
 	write_tmp(s, &b, b.len, path);
-	ck_assert_int_eq(gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, b.len, zero, &m, &st), -1);
+	ck_assert_int_eq(gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, b.len, zero, &m, &st),
+			 -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 	ck_assert_ptr_nonnull(strstr(st.msg, "sha256"));
 
 	write_tmp(s, &b, b.len, path);
-	ck_assert_int_eq(gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, 0, "not-hex", &m, &st), -1);
+	ck_assert_int_eq(
+		gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, 0, "not-hex", &m, &st), -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 
 	write_tmp(s, &b, b.len - 10, path); /* stream cut short, sizes agree */
-	ck_assert_int_eq(gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, b.len - 10, NULL, &m, &st), -1);
+	ck_assert_int_eq(
+		gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, b.len - 10, NULL, &m, &st),
+		-1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 
 	write_tmp(s, &b, 0, path);
-	ck_assert_int_eq(gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, 0, NULL, &m, &st), -1);
+	ck_assert_int_eq(gpx_store_put_file(s, path, "a.jpg", GPX_SRC_UPLOAD, 0, NULL, &m, &st),
+			 -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 
 	ck_assert_int_eq(count_files(store_dir), 0);
@@ -665,7 +692,8 @@ START_TEST(test_store_survives_kill_9_during_writes)
 			if (gpx_store_open(&s, NULL, store_dir, NULL, &st) < 0)
 				_exit(2);
 			for (int i = 0;; i++) {
-				gpx_buf b = make_image(i % 2 ? GPX_FMT_PNG : GPX_FMT_JPEG, 200, 150, i);
+				gpx_buf b =
+					make_image(i % 2 ? GPX_FMT_PNG : GPX_FMT_JPEG, 200, 150, i);
 				gpx_store_put(s, b.data, b.len, "k.jpg", GPX_SRC_UPLOAD, NULL, &st);
 				gpx_buf_free(&b);
 			}
@@ -688,7 +716,8 @@ START_TEST(test_store_survives_kill_9_during_writes)
 			ck_assert_int_eq(gpx_store_read(s, ids[i], &r, &m, &st), 0);
 			ck_assert_uint_eq(r.len, m.size_bytes);
 			gpx_image img;
-			ck_assert_msg(gpx_codec_decode(r.data, r.len, NULL, &img, &st) == 0, "%s", st.msg);
+			ck_assert_msg(gpx_codec_decode(r.data, r.len, NULL, &img, &st) == 0, "%s",
+				      st.msg);
 			gpx_image_free(&img);
 			gpx_buf_free(&r);
 		}
@@ -799,7 +828,8 @@ START_TEST(test_store_loads_every_shipped_sample)
 	ck_assert_int_eq(gpx_store_get(s, "sample-astronaut", &m, &st), 0);
 	ck_assert_int_eq(m.format, GPX_FMT_PNG);
 	ck_assert_uint_eq(m.width, 512);
-	ck_assert_str_eq(m.sha256, "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5");
+	ck_assert_str_eq(m.sha256,
+			 "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5");
 	gpx_store_close(s);
 }
 END_TEST

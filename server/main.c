@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "gpx_config.h"
+#include "server/handlers/engine.h"
 #include "server/handlers/handlers.h"
 #include "server/net/io.h"
 #include "server/server.h"
@@ -58,6 +59,10 @@ int main(int argc, char **argv)
 
 	gpx_status st = {0};
 	if (gpx_methods_load(&srv.methods, gpx_descriptor_set, gpx_descriptor_set_len, &st) < 0) {
+		gpx_error("%s", st.msg);
+		return 1;
+	}
+	if (gpx_engine_open(&srv, &st) < 0) {
 		gpx_error("%s", st.msg);
 		return 1;
 	}
@@ -151,6 +156,7 @@ int main(int argc, char **argv)
 		}
 		gpx_io_free(&ios[i]);
 	}
+	gpx_engine_close(&srv);
 	gpx_methods_free(&srv.methods);
 	free(ios);
 	free(iop);

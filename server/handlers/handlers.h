@@ -10,5 +10,6 @@ void gpx_handlers_register(gpx_server *srv);
 
 void gpx_handlers_register_version(gpx_server *srv);
 void gpx_handlers_register_health(gpx_server *srv);
+void gpx_handlers_register_images(gpx_server *srv);
 
 #endif

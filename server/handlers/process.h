@@ -1,0 +1,55 @@
+/* The processing core shared by ProcessImage, the raw POST /v1/process
+ * route, and (later) the Process stream, Tune and WebSocket previews:
+ * source bytes -> decode -> pipeline -> optional downscale -> encode ->
+ * optional save, on a worker thread, with timings. */
+#ifndef GPX_PROCESS_H
+#define GPX_PROCESS_H
+
+#include "gpix/v1/image_service.pb-c.h"
+#include "server/handlers/engine.h"
+#include "server/rpc/call.h"
+
+typedef struct gpx_proc {
+	/* Input: a stored image id, or bytes the caller keeps alive. */
+	char image_id[GPX_STORE_ID_MAX + 1];
+	const uint8_t *data;
+	size_t len;
+	gpx_pipeline *pipeline; /* owned; freed by gpx_proc_clear */
+	int out_format;         /* GPX_FMT_*, 0: same as the input */
+	int quality;            /* 0: default */
+	uint32_t max_width, max_height;
+	int save;
+	char save_name[GPX_STORE_NAME_MAX];
+	gpx_progress_fn progress; /* optional, called on the worker */
+	void *progress_ud;
+
+	/* Output. */
+	gpx_buf out;
+	int format;
+	uint32_t width, height;
+	gpx_image_meta saved;
+	double decode_ms, filter_ms, encode_ms, save_ms;
+} gpx_proc;
+
+void gpx_proc_init(gpx_proc *p);
+void gpx_proc_clear(gpx_proc *p);
+
+/* Runs on a worker. cancel/deadline come from the job. */
+int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_int *cancel,
+		 double deadline, gpx_status *st);
+
+/* FilterStep messages -> a validated pipeline. */
+int gpx_pipeline_from_proto(const gpx_filter_registry *reg, Gpix__V1__FilterStep **steps,
+			    size_t n, gpx_pipeline **out, gpx_status *st);
+/* The effective pipeline as FilterStep messages (for responses);
+ * freed with gpx_filter_steps_free. */
+Gpix__V1__FilterStep **gpx_pipeline_to_proto(const gpx_pipeline *p, size_t *n);
+void gpx_filter_steps_free(Gpix__V1__FilterStep **steps, size_t n);
+
+/* OutputOptions -> proc fields; invalid_argument on bad values. */
+int gpx_proc_output_from_proto(gpx_proc *p, const Gpix__V1__OutputOptions *o, gpx_status *st);
+
+void gpx_handlers_register_process(gpx_server *srv);
+int gpx_route_process_raw(gpx_exchange *ex);
+
+#endif

@@ -299,6 +299,15 @@ fail:
 
 int gpx_connect_get_decode(const char *query, int *binary, int *gzip, gpx_buf *msg, gpx_status *st)
 {
+	size_t pos = 0;
+	char *k, *v;
+	int q;
+	while ((q = gpx_query_next(query, &pos, &k, &v)) == 1) {
+		free(k);
+		free(v);
+	}
+	if (q < 0)
+		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "malformed query string");
 	char *connect = gpx_query_get(query, "connect");
 	char *encoding = gpx_query_get(query, "encoding");
 	char *message = gpx_query_get(query, "message");

@@ -37,6 +37,7 @@ int main(int argc, char **argv)
 	gpx_server srv;
 	memset(&srv, 0, sizeof(srv));
 	gpx_config_defaults(&srv.cfg);
+	pthread_mutex_init(&srv.watch_lock, NULL);
 	char err[512];
 	int rc = gpx_config_load(&srv.cfg, argc, argv, environ, err, sizeof(err));
 	if (rc != 0) {

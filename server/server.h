@@ -4,6 +4,7 @@
 #ifndef GPX_SERVER_H
 #define GPX_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "server/config.h"
@@ -22,6 +23,9 @@ typedef struct gpx_server {
 	struct gpx_engine *engine; /* store, codecs, filters, queue (may be NULL in tests) */
 	struct gpx_io **ios;
 	int nios;
+	/* Open health Watch streams, told NOT_SERVING when draining. */
+	pthread_mutex_t watch_lock;
+	struct gpx_watcher *watchers;
 } gpx_server;
 
 #endif

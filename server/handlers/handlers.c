@@ -10,6 +10,7 @@ void gpx_handlers_register(gpx_server *srv)
 	if (srv->engine) {
 		gpx_handlers_register_images(srv);
 		gpx_handlers_register_process(srv);
+		gpx_handlers_register_streams(srv);
 		gpx_router_add_raw(gpx_route_process_raw);
 	}
 }

@@ -11,5 +11,11 @@ void gpx_handlers_register(gpx_server *srv);
 void gpx_handlers_register_version(gpx_server *srv);
 void gpx_handlers_register_health(gpx_server *srv);
 void gpx_handlers_register_images(gpx_server *srv);
+void gpx_handlers_register_streams(gpx_server *srv);
+void gpx_handlers_register_tune(gpx_server *srv);
+void gpx_handlers_register_reflection(gpx_server *srv);
+
+/* Draining: health watchers on this loop get NOT_SERVING and end. */
+void gpx_health_drain(gpx_server *srv, gpx_loop *loop);
 
 #endif

@@ -74,6 +74,8 @@ int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_
 		data = src.data;
 		len = src.len;
 	}
+	if (p->on_stage)
+		p->on_stage(p->progress_ud, "decode");
 	double t = gpx_now_mono();
 	gpx_codec_info info;
 	if (gpx_codec_probe(data, len, &info, st) < 0)
@@ -100,6 +102,8 @@ int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_
 		goto done;
 	p->filter_ms = ms_since(t);
 
+	if (p->on_stage)
+		p->on_stage(p->progress_ud, "encode");
 	t = gpx_now_mono();
 	p->format = p->out_format ? p->out_format : info.format;
 	p->width = out.width;
@@ -110,6 +114,8 @@ int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_
 	p->encode_ms = ms_since(t);
 
 	if (p->save) {
+		if (p->on_stage)
+			p->on_stage(p->progress_ud, "save");
 		t = gpx_now_mono();
 		if (gpx_store_put(e->store, p->out.data, p->out.len, p->save_name, GPX_SRC_RESULT,
 				  &p->saved, st) < 0)

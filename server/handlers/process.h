@@ -22,6 +22,8 @@ typedef struct gpx_proc {
 	char save_name[GPX_STORE_NAME_MAX];
 	gpx_progress_fn progress; /* optional, called on the worker */
 	void *progress_ud;
+	/* optional, on the worker: "decode", "encode", "save" as they start */
+	void (*on_stage)(void *ud, const char *stage);
 
 	/* Output. */
 	gpx_buf out;

@@ -36,6 +36,7 @@ typedef struct h1_req {
 	gpx_header *hdrs;
 	size_t nhdrs, caphdrs;
 	int begun, input_ended, discard, suspended, queued, close_after, gone;
+	int streaming, reader_suspended;
 	gpx_header *rh; /* response headers (strings owned) */
 	size_t nrh;
 	gpx_buf out;
@@ -43,6 +44,7 @@ typedef struct h1_req {
 } h1_req;
 
 static h1_req *suspended_head(gpx_io *io);
+static void resume(h1_req *r);
 
 /* Body bytes read and dropped after an early answer before we hang up. */
 #define DISCARD_MAX ((uint64_t)64 << 20)
@@ -64,6 +66,7 @@ static int rq_respond(gpx_exchange *ex, int status, const gpx_header *h, size_t 
 	}
 	ex->responded = 1;
 	ex->status = status;
+	resume(r);
 	return 0;
 }
 
@@ -72,10 +75,27 @@ static int rq_write(gpx_exchange *ex, const void *p, size_t n)
 	h1_req *r = (h1_req *)ex;
 	if (!ex->responded || ex->ended || r->gone)
 		return -1;
-	return gpx_buf_append(&r->out, p, n);
+	if (gpx_buf_append(&r->out, p, n) < 0)
+		return -1;
+	resume(r);
+	return 0;
 }
 
 static void unlink_suspended(h1_req *r);
+
+/* Wakes a connection parked in the access handler (answered later) or in
+ * the content reader (a streamed response waiting for bytes). */
+static void resume(h1_req *r)
+{
+	if (r->suspended) {
+		unlink_suspended(r);
+		r->suspended = 0;
+		MHD_resume_connection(r->conn);
+	} else if (r->reader_suspended) {
+		r->reader_suspended = 0;
+		MHD_resume_connection(r->conn);
+	}
+}
 
 static int rq_end(gpx_exchange *ex, const gpx_header *trailers, size_t n)
 {
@@ -85,13 +105,7 @@ static int rq_end(gpx_exchange *ex, const gpx_header *trailers, size_t n)
 	if (!ex->responded || ex->ended || r->gone)
 		return -1;
 	ex->ended = 1;
-	if (r->suspended) {
-		/* Answered later: MHD calls the access handler again, which
-		 * queues the response. */
-		unlink_suspended(r);
-		r->suspended = 0;
-		MHD_resume_connection(r->conn);
-	}
+	resume(r);
 	return 0;
 }
 
@@ -234,6 +248,54 @@ const char *gpx_h1_check_framing(const gpx_header *h, size_t n)
 	return NULL;
 }
 
+static void add_headers(h1_req *r, struct MHD_Response *resp)
+{
+	for (size_t i = 0; i < r->nrh; i++) {
+		const char *n = r->rh[i].name;
+		if (!strcmp(n, "content-length") || !strcmp(n, "transfer-encoding"))
+			continue;
+		MHD_add_response_header(resp, n, r->rh[i].value);
+	}
+	MHD_add_response_header(resp, "x-request-id", r->ex.request_id);
+	if (r->close_after || (r->ex.responded && !r->input_ended))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+/* A streamed response (server streaming): chunked, pulled from r->out. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	h1_req *r = cls;
+	(void)pos;
+	if (r->out.len) {
+		size_t n = r->out.len < max ? r->out.len : max;
+		memcpy(buf, r->out.data, n);
+		gpx_buf_consume(&r->out, n);
+		r->ex.bytes_out += n;
+		if (r->out.len < 64 * 1024 && r->ex.on_writable && !r->ex.ended)
+			r->ex.on_writable(&r->ex);
+		return (ssize_t)n;
+	}
+	if (r->ex.ended || r->gone)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	r->reader_suspended = 1;
+	MHD_suspend_connection(r->conn);
+	return 0;
+}
+
+static enum MHD_Result queue_stream(h1_req *r)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_reader, r, NULL);
+	if (!resp)
+		return MHD_NO;
+	add_headers(r, resp);
+	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->ex.status, resp);
+	MHD_destroy_response(resp);
+	r->queued = 1;
+	r->streaming = 1;
+	return ret;
+}
+
 static enum MHD_Result queue(h1_req *r)
 {
 	void *body = NULL;
@@ -246,15 +308,7 @@ static enum MHD_Result queue(h1_req *r)
 		free(body);
 		return MHD_NO;
 	}
-	for (size_t i = 0; i < r->nrh; i++) {
-		const char *n = r->rh[i].name;
-		if (!strcmp(n, "content-length") || !strcmp(n, "transfer-encoding"))
-			continue;
-		MHD_add_response_header(resp, n, r->rh[i].value);
-	}
-	MHD_add_response_header(resp, "x-request-id", r->ex.request_id);
-	if (r->close_after || (r->ex.responded && !r->input_ended))
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	add_headers(r, resp);
 	r->ex.bytes_out = len;
 	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->ex.status, resp);
 	MHD_destroy_response(resp);
@@ -339,6 +393,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (r->ex.ended)
 		return queue(r);
+	if (r->ex.responded)
+		return queue_stream(r);
 	/* The route answers later: park the connection. */
 	r->suspended = 1;
 	link_suspended(r);
@@ -357,6 +413,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	if (r->suspended)
 		unlink_suspended(r);
+	r->suspended = 0;
 	if (r->begun) {
 		int aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
 		if (!r->ex.ended && r->ex.on_gone)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "server/handlers/handlers.h"
 #include "server/net/classify.h"
 
 /* An accepted socket whose first bytes have not told us its protocol. */
@@ -244,6 +245,7 @@ static void do_drain(void *arg)
 		next = s->next;
 		sniff_free(s, 1);
 	}
+	gpx_health_drain(io->srv, io->loop);
 	gpx_h2_drain(io);
 }
 

@@ -51,3 +51,8 @@ void gpx_call_start(gpx_call *c)
 	}
 	c->method->handler(c);
 }
+
+size_t gpx_call_pending(const gpx_call *c)
+{
+	return c->ex ? c->ex->ops->pending(c->ex) : 0;
+}

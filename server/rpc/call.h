@@ -46,6 +46,12 @@ struct gpx_call {
 
 	/* Handler state. */
 	void (*on_cancel)(gpx_call *c);
+	/* Client and bidi streaming: each request message (the handler owns
+	 * it: protobuf_c_message_free_unpacked), then the half-close. */
+	void (*on_message)(gpx_call *c, ProtobufCMessage *msg);
+	void (*on_half_close)(gpx_call *c);
+	/* Output drained: the handler may send more (backpressure). */
+	void (*on_writable)(gpx_call *c);
 	void *handler_data;
 };
 
@@ -67,6 +73,9 @@ void gpx_call_fail(gpx_call *c, gpx_code code, const char *fmt, ...)
 /* Request metadata (HTTP headers, lower-case names); NULL if absent or gone. */
 const char *gpx_call_header(const gpx_call *c, const char *name);
 void gpx_call_set_header(gpx_call *c, const char *name, const char *value);
+
+/* Response bytes queued and not yet written to the socket. */
+size_t gpx_call_pending(const gpx_call *c);
 
 /* Called by adapters when the exchange goes away. */
 void gpx_call_cancel(gpx_call *c);

@@ -515,12 +515,15 @@ static size_t path_push_index(jpath *p, size_t i)
 	return path_put(p, b, (size_t)n);
 }
 
+static void excerpt(char *out, size_t cap, const char *s, int quote);
+
 static size_t path_push_key(jpath *p, const char *key)
 {
-	size_t old = path_put(p, "[\"", 2);
-	size_t n = strlen(key);
-	path_put(p, key, n > GOT_MAX ? GOT_MAX : n);
-	path_put(p, "\"]", 2);
+	char b[GOT_MAX + 16];
+	size_t old = path_put(p, "[", 1);
+	excerpt(b, sizeof(b), key, 1);
+	path_put(p, b, strlen(b));
+	path_put(p, "]", 1);
 	return old;
 }
 
@@ -630,14 +633,19 @@ static int hex4(const char *p, uint32_t *v)
 static char *parse_string(parser *ps)
 {
 	const char *q = ps->p + 1, *close = q;
-	while (close < ps->end && *close != '"') {
-		if (*close == '\\' && ps->end - close < 2)
+	/* a quote closes the string unless an odd run of backslashes precedes it */
+	for (;;) {
+		close = memchr(close, '"', (size_t)(ps->end - close));
+		if (!close) {
+			perr(ps, "unterminated string");
+			return NULL;
+		}
+		const char *b = close;
+		while (b > q && b[-1] == '\\')
+			b--;
+		if ((close - b) % 2 == 0)
 			break;
-		close += *close == '\\' ? 2 : 1;
-	}
-	if (close >= ps->end || *close != '"') {
-		perr(ps, "unterminated string");
-		return NULL;
+		close++;
 	}
 	/* escapes only shrink: the raw length bounds the decoded one */
 	char *out = cJSON_malloc((size_t)(close - q) + 1), *o = out;
@@ -646,6 +654,14 @@ static char *parse_string(parser *ps)
 		return NULL;
 	}
 	while (q < close) {
+		/* runs of plain ASCII (all of base64 image data) in one copy */
+		const char *run = q;
+		while (q < close && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80 && *q != '\\')
+			q++;
+		memcpy(o, run, (size_t)(q - run));
+		o += q - run;
+		if (q == close)
+			break;
 		unsigned char c = (unsigned char)*q;
 		if (c == '\\') {
 			ps->p = q;
@@ -892,8 +908,11 @@ int gpx_json_parse(const char *json, size_t len, const gpx_json_opts *opts, cJSO
 	if (len > max_input)
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT,
 				      "JSON input of %zu bytes exceeds the limit of %zu", len, max_input);
-	if (!json && len)
-		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "no JSON input");
+	if (!json) {
+		if (len)
+			return gpx_status_set(st, GPX_INVALID_ARGUMENT, "no JSON input");
+		json = "";
+	}
 	parser ps = {.start = json, .p = json, .end = json + len, .max_depth = max_depth, .st = st};
 	cJSON *root = parse_value(&ps);
 	if (!root)
@@ -947,6 +966,12 @@ static int denter(dec *d)
 	return 0;
 }
 
+/* String of a string node; trees built by other code may hold NULL. */
+static const char *jstr(const cJSON *j)
+{
+	return j->valuestring ? j->valuestring : "";
+}
+
 static size_t count_children(const cJSON *j)
 {
 	size_t n = 0;
@@ -993,7 +1018,7 @@ static int dec_int(dec *d, const cJSON *j, int is_signed, uint64_t max, const ch
 	if (cJSON_IsNumber(j))
 		r = int_from_json_number(j, &neg, &mag, &inexact);
 	else if (cJSON_IsString(j))
-		r = int_from_text(j->valuestring, strlen(j->valuestring), &neg, &mag);
+		r = int_from_text(jstr(j), strlen(jstr(j)), &neg, &mag);
 	else
 		return dexpected(d, "integer", j);
 	if (r == INT_SYNTAX || r == INT_FRACTION)
@@ -1025,7 +1050,7 @@ static int dec_float(dec *d, const cJSON *j, int is_float, scalar *out)
 		if (!isfinite(v))
 			return dfail(d, "value %s out of range", describe(j, b, sizeof(b)));
 	} else if (cJSON_IsString(j)) {
-		const char *s = j->valuestring;
+		const char *s = jstr(j);
 		numparts np;
 		if (!strcmp(s, "NaN")) {
 			v = NAN;
@@ -1062,7 +1087,7 @@ static int dec_enum(dec *d, const ProtobufCFieldDescriptor *f, const cJSON *j, s
 		return 0;
 	}
 	if (cJSON_IsString(j)) {
-		const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(ed, j->valuestring);
+		const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(ed, jstr(j));
 		if (!ev) {
 			char b[GOT_MAX + 16];
 			return dfail(d, "unknown enum value %s for %s", describe(j, b, sizeof(b)), ed->name);
@@ -1112,24 +1137,25 @@ static int dec_value(dec *d, const ProtobufCFieldDescriptor *f, const cJSON *j, 
 	case PROTOBUF_C_TYPE_STRING: {
 		if (!cJSON_IsString(j))
 			return dexpected(d, "string", j);
-		size_t n = strlen(j->valuestring);
-		if (!utf8_valid(j->valuestring, n))
+		const char *s = jstr(j);
+		size_t n = strlen(s);
+		if (!utf8_valid(s, n))
 			return dfail(d, "string is not valid UTF-8");
 		if (!(out->str = malloc(n + 1)))
 			return dnomem(d);
-		memcpy(out->str, j->valuestring, n + 1);
+		memcpy(out->str, s, n + 1);
 		return 0;
 	}
 	case PROTOBUF_C_TYPE_BYTES: {
 		if (!cJSON_IsString(j))
 			return dexpected(d, "base64 string", j);
-		size_t n = strlen(j->valuestring);
+		size_t n = strlen(jstr(j));
 		if (!n)
 			return 0;
 		uint8_t *buf = malloc(gpx_base64_decoded_max(n));
 		if (!buf)
 			return dnomem(d);
-		long k = gpx_base64_decode(buf, j->valuestring, n);
+		long k = gpx_base64_decode(buf, jstr(j), n);
 		if (k < 0) {
 			free(buf);
 			return dfail(d, "invalid base64");
@@ -1449,7 +1475,7 @@ static int dec_seconds_nanos(dec *d, const ProtobufCMessageDescriptor *desc, Pro
 		return gpx_status_set(d->st, GPX_INTERNAL, "unexpected layout of %s", desc->name);
 	if (!cJSON_IsString(j))
 		return dexpected(d, what, j);
-	if ((is_ts ? parse_timestamp : parse_duration)(j->valuestring, &secs, &nanos) < 0) {
+	if ((is_ts ? parse_timestamp : parse_duration)(jstr(j), &secs, &nanos) < 0) {
 		char b[GOT_MAX + 16];
 		return dfail(d, "invalid %s %s", what, describe(j, b, sizeof(b)));
 	}
@@ -1467,7 +1493,7 @@ static int dec_fieldmask(dec *d, const ProtobufCMessageDescriptor *desc, Protobu
 		return gpx_status_set(d->st, GPX_INTERNAL, "unexpected layout of %s", desc->name);
 	if (!cJSON_IsString(j))
 		return dexpected(d, "field mask string", j);
-	const char *s = j->valuestring;
+	const char *s = jstr(j);
 	if (!*s)
 		return 0;
 	size_t n = 1;

@@ -26,6 +26,32 @@
  * such a number must be integral with magnitude at most 2^53, otherwise it
  * is refused as inexact (send it as a string).
  *
+ * Other decisions:
+ * - Field names: output in lowerCamelCase computed as protoc computes
+ *   json_name; input accepts that name or the proto name. A field given
+ *   twice (under either name), two members of one oneof, and duplicate map
+ *   or Struct keys are rejected. Unknown fields are ignored.
+ * - null: unsets a field (repeated: empty), except for google.protobuf.Value
+ *   (a null Value) and NullValue fields. null inside arrays and as a map
+ *   value is rejected, again except for Value.
+ * - Implicit-presence fields holding their default are omitted; set oneof
+ *   members, set message fields and explicit-presence (proto2 optional,
+ *   required) fields are always printed. Required fields are not checked
+ *   on input.
+ * - Integers accept any JSON number spelling of an integral value ("1e2",
+ *   "3.0"), as a number or a string; fractions and out-of-range values are
+ *   rejected. Enums accept names or numbers (proto3 enums are open); a
+ *   number without a name is printed as the number.
+ * - float/double print the shortest text that reads back exactly; NaN and
+ *   the infinities are the strings "NaN", "Infinity", "-Infinity".
+ * - Strings must be valid UTF-8 on input; the encoder replaces invalid bytes
+ *   with U+FFFD so that its output is always valid JSON.
+ * - Maps are recognised by the entry message protoc generates (protobuf-c
+ *   does not keep the map_entry option): nested, named <Field>Entry, with
+ *   key = 1 and value = 2.
+ * - Number text uses the C locale (strtod, snprintf); the server never
+ *   calls setlocale.
+ *
  * Thread safety: no global state; every call is independent.
  */
 #ifndef GPX_JSON_H

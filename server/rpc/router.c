@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "server/rpc/connect.h"
+#include "server/rpc/stream.h"
 #include "server/server.h"
 
 #define MAX_RAW_ROUTES 16
@@ -168,27 +169,8 @@ static int dispatch_rpc(gpx_exchange *ex)
 		gpx_connect_unary(ex, m, strcmp(mt, "application/proto") == 0);
 		return 1;
 	}
-	if (strncmp(mt, "application/grpc", 16) == 0 ||
-	    strncmp(mt, "application/connect+", 20) == 0) {
-		/* Streaming Connect, gRPC and gRPC-Web arrive with the wire issue;
-		 * until then say so in a way those clients understand. */
-		ex->ops->discard_input(ex);
-		int web = strncmp(mt, "application/grpc-web", 20) == 0;
-		int grpc = !web && strncmp(mt, "application/grpc", 16) == 0;
-		ex->protocol = grpc ? "grpc" : web ? "grpc_web" : "connect";
-		ex->code = GPX_UNIMPLEMENTED;
-		if (grpc || web) {
-			gpx_header h[] = {{"content-type", mt},
-					  {"grpc-status", "12"},
-					  {"grpc-message", "protocol not served yet"}};
-			ex->ops->respond(ex, 200, h, 3);
-			ex->ops->end(ex, NULL, 0);
-		} else {
-			gpx_ex_reply_error(ex, 415, GPX_UNIMPLEMENTED,
-					   "Connect streaming is not served yet");
-		}
+	if (gpx_stream_dispatch(ex, m, mt))
 		return 1;
-	}
 	ex->ops->discard_input(ex);
 	gpx_status st;
 	gpx_status_set(&st, GPX_INVALID_ARGUMENT, "unsupported content type \"%.100s\" for %s", mt,

@@ -53,8 +53,8 @@ static enum wkt wkt_of(const ProtobufCMessageDescriptor *d)
 {
 	static const char prefix[] = "google.protobuf.";
 	static const char *const wrappers[] = {
-		"DoubleValue", "FloatValue", "Int64Value", "UInt64Value", "Int32Value",
-		"UInt32Value", "BoolValue",   "StringValue", "BytesValue",
+		"DoubleValue", "FloatValue", "Int64Value",  "UInt64Value", "Int32Value",
+		"UInt32Value", "BoolValue",  "StringValue", "BytesValue",
 	};
 	if (strncmp(d->name, prefix, sizeof(prefix) - 1) != 0)
 		return WKT_NONE;
@@ -112,26 +112,18 @@ static size_t type_size(ProtobufCType t)
 	case PROTOBUF_C_TYPE_SFIXED32:
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_ENUM:
-		return 4;
+	case PROTOBUF_C_TYPE_ENUM: return 4;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
 	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
+	case PROTOBUF_C_TYPE_FIXED64: return 8;
+	case PROTOBUF_C_TYPE_FLOAT: return sizeof(float);
+	case PROTOBUF_C_TYPE_DOUBLE: return sizeof(double);
+	case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
+	case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
+	case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
 	}
 	return 0;
 }
@@ -255,7 +247,8 @@ static int is_map_field(const ProtobufCMessageDescriptor *parent, const Protobuf
 static const ProtobufCFieldDescriptor *wkt_field(const ProtobufCMessageDescriptor *d,
 						 const char *name, ProtobufCType type)
 {
-	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(d, name);
 	return f && f->type == type ? f : NULL;
 }
 
@@ -558,19 +551,12 @@ static const char *describe(const cJSON *j, char *buf, size_t cap)
 	if (!j)
 		return "nothing";
 	switch (j->type & 0xff) {
-	case cJSON_False:
-		return "false";
-	case cJSON_True:
-		return "true";
-	case cJSON_NULL:
-		return "null";
-	case cJSON_Array:
-		return "array";
-	case cJSON_Object:
-		return "object";
-	case cJSON_String:
-		excerpt(buf, cap, j->valuestring ? j->valuestring : "", 1);
-		return buf;
+	case cJSON_False: return "false";
+	case cJSON_True: return "true";
+	case cJSON_NULL: return "null";
+	case cJSON_Array: return "array";
+	case cJSON_Object: return "object";
+	case cJSON_String: excerpt(buf, cap, j->valuestring ? j->valuestring : "", 1); return buf;
 	case cJSON_Number: {
 		const char *t = number_text(j);
 		if (t)
@@ -656,7 +642,8 @@ static char *parse_string(parser *ps)
 	while (q < close) {
 		/* runs of plain ASCII (all of base64 image data) in one copy */
 		const char *run = q;
-		while (q < close && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80 && *q != '\\')
+		while (q < close && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80 &&
+		       *q != '\\')
 			q++;
 		memcpy(o, run, (size_t)(q - run));
 		o += q - run;
@@ -686,8 +673,8 @@ static char *parse_string(parser *ps)
 			}
 			q += 4;
 			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (close - q < 6 || q[0] != '\\' || q[1] != 'u' || hex4(q + 2, &lo) < 0 ||
-				    lo < 0xdc00 || lo > 0xdfff) {
+				if (close - q < 6 || q[0] != '\\' || q[1] != 'u' ||
+				    hex4(q + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff) {
 					perr(ps, "unpaired surrogate in string");
 					goto fail;
 				}
@@ -710,7 +697,8 @@ static char *parse_string(parser *ps)
 			q++;
 		} else {
 			uint32_t cp;
-			size_t k = utf8_seq((const unsigned char *)q, (const unsigned char *)close, &cp);
+			size_t k = utf8_seq((const unsigned char *)q, (const unsigned char *)close,
+					    &cp);
 			if (!k) {
 				ps->p = q;
 				perr(ps, "invalid UTF-8 in string");
@@ -856,10 +844,8 @@ static cJSON *parse_value(parser *ps)
 		return NULL;
 	}
 	switch (*ps->p) {
-	case '{':
-		return parse_container(ps, 1);
-	case '[':
-		return parse_container(ps, 0);
+	case '{': return parse_container(ps, 1);
+	case '[': return parse_container(ps, 0);
 	case '"': {
 		char *s = parse_string(ps);
 		if (!s)
@@ -874,18 +860,15 @@ static cJSON *parse_value(parser *ps)
 		v->valuestring = s;
 		return v;
 	}
-	case 't':
-		return parse_literal(ps, "true", create_true);
-	case 'f':
-		return parse_literal(ps, "false", create_false);
-	case 'n':
-		return parse_literal(ps, "null", create_null);
+	case 't': return parse_literal(ps, "true", create_true);
+	case 'f': return parse_literal(ps, "false", create_false);
+	case 'n': return parse_literal(ps, "null", create_null);
 	default: {
 		numparts np;
 		const char *e = scan_number(ps->p, ps->end, &np);
 		if (!e) {
-			perr(ps, *ps->p == '-' || is_digit(*ps->p) ? "invalid number"
-								    : "unexpected character");
+			perr(ps, *ps->p == '-' || is_digit(*ps->p) ? "invalid number" :
+								     "unexpected character");
 			return NULL;
 		}
 		cJSON *v = number_node(ps->p, (size_t)(e - ps->p));
@@ -907,7 +890,8 @@ int gpx_json_parse(const char *json, size_t len, const gpx_json_opts *opts, cJSO
 	*out = NULL;
 	if (len > max_input)
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-				      "JSON input of %zu bytes exceeds the limit of %zu", len, max_input);
+				      "JSON input of %zu bytes exceeds the limit of %zu", len,
+				      max_input);
 	if (!json) {
 		if (len)
 			return gpx_status_set(st, GPX_INVALID_ARGUMENT, "no JSON input");
@@ -944,7 +928,8 @@ static int dfail(dec *d, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (d->path.len)
-		return gpx_status_set(d->st, GPX_INVALID_ARGUMENT, "field \"%s\": %s", d->path.buf, msg);
+		return gpx_status_set(d->st, GPX_INVALID_ARGUMENT, "field \"%s\": %s", d->path.buf,
+				      msg);
 	return gpx_status_set(d->st, GPX_INVALID_ARGUMENT, "invalid JSON value: %s", msg);
 }
 
@@ -1028,8 +1013,10 @@ static int dec_int(dec *d, const cJSON *j, int is_signed, uint64_t max, const ch
 	if (r == INT_RANGE || (neg && (!is_signed || mag > max + 1)) || (!neg && mag > max))
 		return dfail(d, "value %s out of range for %s", describe(j, b, sizeof(b)), tname);
 	if (inexact)
-		return dfail(d, "value %s cannot be represented exactly as a JSON number; send it as a string",
-			     describe(j, b, sizeof(b)));
+		return dfail(
+			d,
+			"value %s cannot be represented exactly as a JSON number; send it as a string",
+			describe(j, b, sizeof(b)));
 	/* two's complement conversion without overflow: -mag */
 	uint64_t u = neg ? (uint64_t)0 - mag : mag;
 	if (max > UINT32_MAX)
@@ -1071,7 +1058,8 @@ static int dec_float(dec *d, const cJSON *j, int is_float, scalar *out)
 	if (is_float) {
 		float f = (float)v;
 		if (isinf(f) && !isinf(v))
-			return dfail(d, "value %s out of range for float", describe(j, b, sizeof(b)));
+			return dfail(d, "value %s out of range for float",
+				     describe(j, b, sizeof(b)));
 		out->f32 = f;
 	} else {
 		out->f64 = v;
@@ -1087,10 +1075,12 @@ static int dec_enum(dec *d, const ProtobufCFieldDescriptor *f, const cJSON *j, s
 		return 0;
 	}
 	if (cJSON_IsString(j)) {
-		const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(ed, jstr(j));
+		const ProtobufCEnumValue *ev =
+			protobuf_c_enum_descriptor_get_value_by_name(ed, jstr(j));
 		if (!ev) {
 			char b[GOT_MAX + 16];
-			return dfail(d, "unknown enum value %s for %s", describe(j, b, sizeof(b)), ed->name);
+			return dfail(d, "unknown enum value %s for %s", describe(j, b, sizeof(b)),
+				     ed->name);
 		}
 		out->i32 = ev->value;
 		return 0;
@@ -1111,29 +1101,22 @@ static int dec_value(dec *d, const ProtobufCFieldDescriptor *f, const cJSON *j, 
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-		return dec_int(d, j, 1, INT32_MAX, "int32", out);
+	case PROTOBUF_C_TYPE_SFIXED32: return dec_int(d, j, 1, INT32_MAX, "int32", out);
 	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		return dec_int(d, j, 0, UINT32_MAX, "uint32", out);
+	case PROTOBUF_C_TYPE_FIXED32: return dec_int(d, j, 0, UINT32_MAX, "uint32", out);
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-		return dec_int(d, j, 1, INT64_MAX, "int64", out);
+	case PROTOBUF_C_TYPE_SFIXED64: return dec_int(d, j, 1, INT64_MAX, "int64", out);
 	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return dec_int(d, j, 0, UINT64_MAX, "uint64", out);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return dec_float(d, j, 1, out);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return dec_float(d, j, 0, out);
+	case PROTOBUF_C_TYPE_FIXED64: return dec_int(d, j, 0, UINT64_MAX, "uint64", out);
+	case PROTOBUF_C_TYPE_FLOAT: return dec_float(d, j, 1, out);
+	case PROTOBUF_C_TYPE_DOUBLE: return dec_float(d, j, 0, out);
 	case PROTOBUF_C_TYPE_BOOL:
 		if (!cJSON_IsBool(j))
 			return dexpected(d, "boolean", j);
 		out->b = cJSON_IsTrue(j);
 		return 0;
-	case PROTOBUF_C_TYPE_ENUM:
-		return dec_enum(d, f, j, out);
+	case PROTOBUF_C_TYPE_ENUM: return dec_enum(d, f, j, out);
 	case PROTOBUF_C_TYPE_STRING: {
 		if (!cJSON_IsString(j))
 			return dexpected(d, "string", j);
@@ -1164,8 +1147,7 @@ static int dec_value(dec *d, const ProtobufCFieldDescriptor *f, const cJSON *j, 
 		out->bin.len = (size_t)k;
 		return 0;
 	}
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return dec_message_new(d, f->descriptor, j, &out->msg);
+	case PROTOBUF_C_TYPE_MESSAGE: return dec_message_new(d, f->descriptor, j, &out->msg);
 	}
 	return dfail(d, "unsupported field type");
 }
@@ -1279,10 +1261,13 @@ static int dec_field(dec *d, const ProtobufCMessageDescriptor *desc, ProtobufCMe
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
 		uint32_t cs = *(uint32_t *)quant_ptr(m, f);
 		if (cs && cs != f->id) {
-			const ProtobufCFieldDescriptor *o = protobuf_c_message_descriptor_get_field(desc, cs);
+			const ProtobufCFieldDescriptor *o =
+				protobuf_c_message_descriptor_get_field(desc, cs);
 			char name[128];
 			gpx_json_name(o ? o->name : "?", name, sizeof(name));
-			return dfail(d, "only one field of a oneof may be set, \"%s\" is set already", name);
+			return dfail(d,
+				     "only one field of a oneof may be set, \"%s\" is set already",
+				     name);
 		}
 	}
 	scalar s;
@@ -1546,7 +1531,8 @@ static int dec_wkt_value(dec *d, const ProtobufCMessageDescriptor *desc, Protobu
 	case cJSON_Array: member = "list_value"; break;
 	default: return dexpected(d, "JSON value", j);
 	}
-	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, member);
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(desc, member);
 	if (!f)
 		return gpx_status_set(d->st, GPX_INTERNAL, "unexpected layout of %s", desc->name);
 	scalar s;
@@ -1560,10 +1546,8 @@ static int dec_message_fill(dec *d, const ProtobufCMessageDescriptor *desc, Prot
 			    const cJSON *j)
 {
 	switch (wkt_of(desc)) {
-	case WKT_TIMESTAMP:
-		return dec_seconds_nanos(d, desc, m, j, 1);
-	case WKT_DURATION:
-		return dec_seconds_nanos(d, desc, m, j, 0);
+	case WKT_TIMESTAMP: return dec_seconds_nanos(d, desc, m, j, 1);
+	case WKT_DURATION: return dec_seconds_nanos(d, desc, m, j, 0);
 	case WKT_WRAPPER: {
 		scalar s;
 		if (dec_value(d, &desc->fields[0], j, &s) < 0)
@@ -1571,26 +1555,26 @@ static int dec_message_fill(dec *d, const ProtobufCMessageDescriptor *desc, Prot
 		store_singular(m, &desc->fields[0], &s);
 		return 0;
 	}
-	case WKT_VALUE:
-		return dec_wkt_value(d, desc, m, j);
+	case WKT_VALUE: return dec_wkt_value(d, desc, m, j);
 	case WKT_STRUCT: {
-		const ProtobufCFieldDescriptor *f = wkt_field(desc, "fields", PROTOBUF_C_TYPE_MESSAGE);
+		const ProtobufCFieldDescriptor *f =
+			wkt_field(desc, "fields", PROTOBUF_C_TYPE_MESSAGE);
 		if (!f || !is_map_field(desc, f))
-			return gpx_status_set(d->st, GPX_INTERNAL, "unexpected layout of %s", desc->name);
+			return gpx_status_set(d->st, GPX_INTERNAL, "unexpected layout of %s",
+					      desc->name);
 		return dec_map(d, m, f, j);
 	}
 	case WKT_LIST: {
-		const ProtobufCFieldDescriptor *f = wkt_field(desc, "values", PROTOBUF_C_TYPE_MESSAGE);
+		const ProtobufCFieldDescriptor *f =
+			wkt_field(desc, "values", PROTOBUF_C_TYPE_MESSAGE);
 		if (!f || f->label != PROTOBUF_C_LABEL_REPEATED)
-			return gpx_status_set(d->st, GPX_INTERNAL, "unexpected layout of %s", desc->name);
+			return gpx_status_set(d->st, GPX_INTERNAL, "unexpected layout of %s",
+					      desc->name);
 		return dec_repeated(d, m, f, j);
 	}
-	case WKT_FIELDMASK:
-		return dec_fieldmask(d, desc, m, j);
-	case WKT_ANY:
-		return dfail(d, "google.protobuf.Any is not supported in JSON");
-	case WKT_NONE:
-		break;
+	case WKT_FIELDMASK: return dec_fieldmask(d, desc, m, j);
+	case WKT_ANY: return dfail(d, "google.protobuf.Any is not supported in JSON");
+	case WKT_NONE: break;
 	}
 	return dec_object(d, desc, m, j);
 }
@@ -1816,12 +1800,8 @@ static int enc_value(enc *e, const ProtobufCFieldDescriptor *f, const void *p)
 	case PROTOBUF_C_TYPE_FIXED64:
 		snprintf(b, sizeof(b), "\"%" PRIu64 "\"", *(const uint64_t *)p);
 		break;
-	case PROTOBUF_C_TYPE_FLOAT:
-		put_double(e, *(const float *)p, 1);
-		return 0;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		put_double(e, *(const double *)p, 0);
-		return 0;
+	case PROTOBUF_C_TYPE_FLOAT: put_double(e, *(const float *)p, 1); return 0;
+	case PROTOBUF_C_TYPE_DOUBLE: put_double(e, *(const double *)p, 0); return 0;
 	case PROTOBUF_C_TYPE_BOOL:
 		put_str(e, *(const protobuf_c_boolean *)p ? "true" : "false");
 		return 0;
@@ -1863,7 +1843,8 @@ static int enc_value(enc *e, const ProtobufCFieldDescriptor *f, const void *p)
 		}
 		ProtobufCMessage *tmp = malloc(sd->sizeof_message);
 		if (!tmp)
-			return gpx_status_set(e->st, GPX_RESOURCE_EXHAUSTED, "out of memory encoding JSON");
+			return gpx_status_set(e->st, GPX_RESOURCE_EXHAUSTED,
+					      "out of memory encoding JSON");
 		protobuf_c_message_init(sd, tmp);
 		int rc = enc_message(e, tmp);
 		free(tmp);
@@ -1894,7 +1875,7 @@ static int enc_repeated(enc *e, const ProtobufCMessage *m, const ProtobufCFieldD
 static int enc_map(enc *e, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	size_t n = *(const size_t *)quant_ptr(m, f);
-	ProtobufCMessage *const *arr = *(ProtobufCMessage **const *)field_ptr(m, f);
+	ProtobufCMessage *const *arr = *(ProtobufCMessage * *const *)field_ptr(m, f);
 	const ProtobufCMessageDescriptor *ed = f->descriptor;
 	const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
 	int first = 1;
@@ -1926,9 +1907,7 @@ static int enc_map(enc *e, const ProtobufCMessage *m, const ProtobufCFieldDescri
 		case PROTOBUF_C_TYPE_FIXED32:
 			snprintf(kb, sizeof(kb), "%" PRIu32, *(const uint32_t *)kp);
 			break;
-		default:
-			snprintf(kb, sizeof(kb), "%" PRId32, *(const int32_t *)kp);
-			break;
+		default: snprintf(kb, sizeof(kb), "%" PRId32, *(const int32_t *)kp); break;
 		}
 		if (!first)
 			put_ch(e, ',');
@@ -1952,10 +1931,8 @@ static int is_default(const ProtobufCFieldDescriptor *f, const void *p)
 		const char *s = *(char *const *)p;
 		return !s || !*s;
 	}
-	case PROTOBUF_C_TYPE_BYTES:
-		return ((const ProtobufCBinaryData *)p)->len == 0;
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return *(ProtobufCMessage *const *)p == NULL;
+	case PROTOBUF_C_TYPE_BYTES: return ((const ProtobufCBinaryData *)p)->len == 0;
+	case PROTOBUF_C_TYPE_MESSAGE: return *(ProtobufCMessage *const *)p == NULL;
 	default:
 		/* bit pattern, so that -0.0 counts as set, as in protobuf */
 		return !memcmp(p, zero, type_size(f->type));
@@ -1968,8 +1945,7 @@ static int should_emit(enc *e, const ProtobufCMessage *m, const ProtobufCFieldDe
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
 		return *(const uint32_t *)quant_ptr(m, f) == f->id;
 	switch (f->label) {
-	case PROTOBUF_C_LABEL_REQUIRED:
-		return 1;
+	case PROTOBUF_C_LABEL_REQUIRED: return 1;
 	case PROTOBUF_C_LABEL_OPTIONAL:
 		if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
 			return *(void *const *)p != NULL;
@@ -2038,7 +2014,8 @@ static int enc_seconds_nanos(enc *e, const ProtobufCMessage *m, int is_ts)
 
 static int enc_fieldmask(enc *e, const ProtobufCMessage *m)
 {
-	const ProtobufCFieldDescriptor *f = wkt_field(m->descriptor, "paths", PROTOBUF_C_TYPE_STRING);
+	const ProtobufCFieldDescriptor *f =
+		wkt_field(m->descriptor, "paths", PROTOBUF_C_TYPE_STRING);
 	if (!f || f->label != PROTOBUF_C_LABEL_REPEATED)
 		return efail(e, "unexpected layout of %s", m->descriptor->name);
 	size_t n = *(const size_t *)quant_ptr(m, f);
@@ -2052,7 +2029,8 @@ static int enc_fieldmask(enc *e, const ProtobufCMessage *m)
 			rc = -1;
 		for (const char *p = s; *p && rc == 0; p++) {
 			/* only paths that map back to themselves have a JSON form */
-			if ((*p >= 'A' && *p <= 'Z') || (*p == '_' && !(p[1] >= 'a' && p[1] <= 'z'))) {
+			if ((*p >= 'A' && *p <= 'Z') ||
+			    (*p == '_' && !(p[1] >= 'a' && p[1] <= 'z'))) {
 				gpx_buf_free(&tmp);
 				return efail(e, "field mask path \"%s\" has no JSON form", s);
 			}
@@ -2095,35 +2073,29 @@ static int enc_message(enc *e, const ProtobufCMessage *m)
 		return efail(e, "message nested more than %d levels", ENC_MAX_DEPTH);
 	int rc = 0;
 	switch (wkt_of(desc)) {
-	case WKT_TIMESTAMP:
-		rc = enc_seconds_nanos(e, m, 1);
-		break;
-	case WKT_DURATION:
-		rc = enc_seconds_nanos(e, m, 0);
-		break;
+	case WKT_TIMESTAMP: rc = enc_seconds_nanos(e, m, 1); break;
+	case WKT_DURATION: rc = enc_seconds_nanos(e, m, 0); break;
 	case WKT_WRAPPER:
 		rc = enc_value(e, &desc->fields[0], field_ptr(m, &desc->fields[0]));
 		break;
-	case WKT_VALUE:
-		rc = enc_wkt_value(e, m);
-		break;
+	case WKT_VALUE: rc = enc_wkt_value(e, m); break;
 	case WKT_STRUCT: {
-		const ProtobufCFieldDescriptor *f = wkt_field(desc, "fields", PROTOBUF_C_TYPE_MESSAGE);
+		const ProtobufCFieldDescriptor *f =
+			wkt_field(desc, "fields", PROTOBUF_C_TYPE_MESSAGE);
 		if (!f || !is_map_field(desc, f))
 			return efail(e, "unexpected layout of %s", desc->name);
 		rc = enc_map(e, m, f);
 		break;
 	}
 	case WKT_LIST: {
-		const ProtobufCFieldDescriptor *f = wkt_field(desc, "values", PROTOBUF_C_TYPE_MESSAGE);
+		const ProtobufCFieldDescriptor *f =
+			wkt_field(desc, "values", PROTOBUF_C_TYPE_MESSAGE);
 		if (!f || f->label != PROTOBUF_C_LABEL_REPEATED)
 			return efail(e, "unexpected layout of %s", desc->name);
 		rc = enc_repeated(e, m, f);
 		break;
 	}
-	case WKT_FIELDMASK:
-		rc = enc_fieldmask(e, m);
-		break;
+	case WKT_FIELDMASK: rc = enc_fieldmask(e, m); break;
 	case WKT_ANY:
 		return gpx_status_set(e->st, GPX_UNIMPLEMENTED,
 				      "google.protobuf.Any is not supported in JSON");
@@ -2140,7 +2112,8 @@ static int enc_message(enc *e, const ProtobufCMessage *m)
 			put_key(e, f);
 			size_t old = path_push_field(&e->path, f);
 			if (f->label == PROTOBUF_C_LABEL_REPEATED)
-				rc = is_map_field(desc, f) ? enc_map(e, m, f) : enc_repeated(e, m, f);
+				rc = is_map_field(desc, f) ? enc_map(e, m, f) :
+							     enc_repeated(e, m, f);
 			else
 				rc = enc_value(e, f, field_ptr(m, f));
 			path_pop(&e->path, old);
@@ -2165,8 +2138,8 @@ int gpx_json_encode(const ProtobufCMessage *msg, gpx_buf *out, const gpx_json_op
 	size_t start = out->len;
 	int rc = enc_message(&e, msg);
 	if (rc == 0 && e.full)
-		rc = gpx_status_set(st, GPX_RESOURCE_EXHAUSTED, "JSON output exceeds the limit of %zu bytes",
-				    out->limit);
+		rc = gpx_status_set(st, GPX_RESOURCE_EXHAUSTED,
+				    "JSON output exceeds the limit of %zu bytes", out->limit);
 	if (rc < 0 && out->data) {
 		out->len = start;
 		out->data[start] = 0;
@@ -2237,8 +2210,8 @@ static cJSON *query_node(const ProtobufCFieldDescriptor *f, const char *path, co
 		int bv;
 		if (parse_bool_text(value, &bv) < 0) {
 			excerpt(b, sizeof(b), value, 1);
-			gpx_status_set(st, GPX_INVALID_ARGUMENT, "field \"%s\": expected boolean, got %s",
-				       path, b);
+			gpx_status_set(st, GPX_INVALID_ARGUMENT,
+				       "field \"%s\": expected boolean, got %s", path, b);
 			return NULL;
 		}
 		v = cJSON_CreateBool(bv);
@@ -2258,17 +2231,15 @@ static cJSON *query_node(const ProtobufCFieldDescriptor *f, const char *path, co
 	case PROTOBUF_C_TYPE_MESSAGE: {
 		const ProtobufCMessageDescriptor *md = f->descriptor;
 		switch (wkt_of(md)) {
-		case WKT_WRAPPER:
-			return query_node(&md->fields[0], path, value, st);
+		case WKT_WRAPPER: return query_node(&md->fields[0], path, value, st);
 		case WKT_TIMESTAMP:
 		case WKT_DURATION:
 		case WKT_FIELDMASK:
-		case WKT_VALUE:
-			v = cJSON_CreateString(value);
-			break;
+		case WKT_VALUE: v = cJSON_CreateString(value); break;
 		default:
 			gpx_status_set(st, GPX_INVALID_ARGUMENT,
-				       "field \"%s\": a message cannot be set from a parameter", path);
+				       "field \"%s\": a message cannot be set from a parameter",
+				       path);
 			return NULL;
 		}
 		break;
@@ -2289,7 +2260,8 @@ int gpx_json_set_field_from_string(cJSON *obj, const ProtobufCMessageDescriptor 
 	jpath jp;
 	memset(&jp, 0, sizeof(jp));
 	if (!cJSON_IsObject(obj))
-		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "request body must be a JSON object");
+		return gpx_status_set(st, GPX_INVALID_ARGUMENT,
+				      "request body must be a JSON object");
 	const char *seg = path;
 	for (;;) {
 		const char *dot = strchr(seg, '.');
@@ -2300,9 +2272,10 @@ int gpx_json_set_field_from_string(cJSON *obj, const ProtobufCMessageDescriptor 
 		path_push_field(&jp, f);
 		if (!dot) {
 			if (is_map_field(desc, f))
-				return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-						      "field \"%s\": map fields cannot be set from a parameter",
-						      jp.buf);
+				return gpx_status_set(
+					st, GPX_INVALID_ARGUMENT,
+					"field \"%s\": map fields cannot be set from a parameter",
+					jp.buf);
 			cJSON *v = query_node(f, jp.buf, value, st);
 			if (!v)
 				return -1;
@@ -2312,10 +2285,12 @@ int gpx_json_set_field_from_string(cJSON *obj, const ProtobufCMessageDescriptor 
 					delete_members(obj, f);
 					arr = NULL;
 				}
-				if (!arr && (!(arr = cJSON_CreateArray()) || add_member(obj, f, arr) < 0)) {
+				if (!arr &&
+				    (!(arr = cJSON_CreateArray()) || add_member(obj, f, arr) < 0)) {
 					cJSON_Delete(arr);
 					cJSON_Delete(v);
-					return gpx_status_set(st, GPX_RESOURCE_EXHAUSTED, "out of memory");
+					return gpx_status_set(st, GPX_RESOURCE_EXHAUSTED,
+							      "out of memory");
 				}
 				cJSON_AddItemToArray(arr, v);
 				return 0;
@@ -2329,9 +2304,10 @@ int gpx_json_set_field_from_string(cJSON *obj, const ProtobufCMessageDescriptor 
 		}
 		if (f->label == PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE ||
 		    wkt_of(f->descriptor) != WKT_NONE)
-			return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-					      "field \"%s\": cannot set a field inside it from a parameter",
-					      jp.buf);
+			return gpx_status_set(
+				st, GPX_INVALID_ARGUMENT,
+				"field \"%s\": cannot set a field inside it from a parameter",
+				jp.buf);
 		cJSON *child = get_member(obj, f);
 		if (!child || !cJSON_IsObject(child)) {
 			delete_members(obj, f);

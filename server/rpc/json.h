@@ -79,7 +79,7 @@ typedef struct gpx_json_opts {
 	int enums_as_ints;   /* 2 instead of "IMAGE_FORMAT_PNG" */
 	/* Decoding (gpx_json_parse, gpx_json_decode_opts). */
 	size_t max_input; /* bytes; 0: GPX_JSON_DEFAULT_MAX_INPUT */
-	int max_depth;    /* nested objects/arrays; 0: GPX_JSON_DEFAULT_MAX_DEPTH */
+	int max_depth;	  /* nested objects/arrays; 0: GPX_JSON_DEFAULT_MAX_DEPTH */
 } gpx_json_opts;
 
 /* Appends msg as JSON to out (compact, no trailing newline). opts may be

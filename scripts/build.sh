@@ -2,7 +2,7 @@
 # scripts/build.sh [BUILD_DIR [MESON_SETUP_OPTIONS...]] — configure once, then build.
 #
 # `meson setup` runs only when BUILD_DIR has no build.ninja yet (a half-made
-# or foreign directory is wiped first); after that ninja re-runs meson by
+# directory is removed first); after that ninja re-runs meson by
 # itself whenever a meson.build changes. Default BUILD_DIR: build.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,11 +10,9 @@ cd "$ROOT"
 dir=${1:-build}
 [ $# -gt 0 ] && shift
 if [ ! -f "$dir/build.ninja" ]; then
-	if [ -d "$dir/meson-private" ]; then
-		meson setup --wipe "$dir" "$@"
-	else
-		meson setup "$dir" "$@"
-	fi
+	# a configure that failed half-way leaves nothing worth keeping
+	[ -d "$dir/meson-private" ] && rm -rf "$dir"
+	meson setup "$dir" "$@"
 fi
 jobs=${GPIX_BUILD_JOBS:-}
 if [ -n "$jobs" ]; then

@@ -53,8 +53,10 @@ static void check_stable(const ProtobufCMessage *m, const gpx_json_opts *opts)
 		fprintf(stderr, "decode of own output failed: %s\n%s\n", st.msg, (char *)a.data);
 		abort();
 	}
-	if (gpx_json_encode(m2, &b, opts, &st) < 0 || a.len != b.len || memcmp(a.data, b.data, a.len)) {
-		fprintf(stderr, "unstable:\n%s\n%s\n", (char *)a.data, b.data ? (char *)b.data : "");
+	if (gpx_json_encode(m2, &b, opts, &st) < 0 || a.len != b.len ||
+	    memcmp(a.data, b.data, a.len)) {
+		fprintf(stderr, "unstable:\n%s\n%s\n", (char *)a.data,
+			b.data ? (char *)b.data : "");
 		abort();
 	}
 	protobuf_c_message_free_unpacked(m2, NULL);
@@ -71,7 +73,8 @@ static void run_query(const ProtobufCMessageDescriptor *d, const char *q, size_t
 		abort();
 	memcpy(s, q, n);
 	s[n] = 0;
-	for (char *save = NULL, *kv = strtok_r(s, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+	for (char *save = NULL, *kv = strtok_r(s, "&", &save); kv;
+	     kv = strtok_r(NULL, "&", &save)) {
 		char *eq = strchr(kv, '=');
 		if (eq)
 			*eq++ = 0;
@@ -107,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		return 0;
 	}
-	gpx_json_opts opts = {.emit_defaults = data[0] & 1, .use_proto_names = (data[0] >> 1) & 1,
+	gpx_json_opts opts = {.emit_defaults = data[0] & 1,
+			      .use_proto_names = (data[0] >> 1) & 1,
 			      .enums_as_ints = (data[0] >> 2) & 1};
 	check_stable(m, &opts);
 	protobuf_c_message_free_unpacked(m, NULL);

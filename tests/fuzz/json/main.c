@@ -43,10 +43,40 @@ static const char *const seeds[] = {
 };
 
 static const char *const tokens[] = {
-	"{", "}", "[", "]", ",", ":", "\"", "null", "true", "false", "0", "-1", "1e999",
-	"18446744073709551616", "\"NaN\"", "\"Infinity\"", "\\u0000", "\\ud800", "\\", "\xff",
-	"\"fInt32\":", "\"child\":{", "\"v\":[", "\"mMsg\":{\"1\":", "\"st\":{\"", "1.5", "\"AA==\"",
-	"\"cMsg\":{}", "\"cStr\":\"\"", "&", "=", ".", "child.", "\"2026-02-29T00:00:00Z\"",
+	"{",
+	"}",
+	"[",
+	"]",
+	",",
+	":",
+	"\"",
+	"null",
+	"true",
+	"false",
+	"0",
+	"-1",
+	"1e999",
+	"18446744073709551616",
+	"\"NaN\"",
+	"\"Infinity\"",
+	"\\u0000",
+	"\\ud800",
+	"\\",
+	"\xff",
+	"\"fInt32\":",
+	"\"child\":{",
+	"\"v\":[",
+	"\"mMsg\":{\"1\":",
+	"\"st\":{\"",
+	"1.5",
+	"\"AA==\"",
+	"\"cMsg\":{}",
+	"\"cStr\":\"\"",
+	"&",
+	"=",
+	".",
+	"child.",
+	"\"2026-02-29T00:00:00Z\"",
 };
 
 static uint64_t rng;
@@ -205,7 +235,9 @@ int main(int argc, char **argv)
 	for (;;) {
 		if ((iters & 1023) == 0) {
 			clock_gettime(CLOCK_MONOTONIC, &t);
-			if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >= seconds)
+			if ((double)(t.tv_sec - t0.tv_sec) +
+				    (double)(t.tv_nsec - t0.tv_nsec) / 1e9 >=
+			    seconds)
 				break;
 		}
 		const input *base = &corpus[rnd() % ncorpus];

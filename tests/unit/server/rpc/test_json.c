@@ -1,7 +1,7 @@
 #include <check.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,7 +182,8 @@ START_TEST(test_json_decodes_every_field_type_into_the_c_struct)
 	Google__Protobuf__Value *arr = a->st->fields[0]->value;
 	ck_assert_int_eq(arr->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE);
 	ck_assert_uint_eq(arr->list_value->n_values, 5);
-	ck_assert_int_eq(arr->list_value->values[2]->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE);
+	ck_assert_int_eq(arr->list_value->values[2]->kind_case,
+			 GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE);
 	ck_assert_ptr_nonnull(a->lv);
 	ck_assert_uint_eq(a->lv->n_values, 0);
 	ck_assert_ptr_nonnull(a->empty);
@@ -206,7 +207,8 @@ START_TEST(test_json_omits_defaults_and_prints_empty_message_as_object)
 	l.has_opt_int32 = 1;
 	l.opt_string = "";
 	l.has_opt_double = 1;
-	ck_assert_str_eq(enc(&l), "{\"optInt32\":0,\"optString\":\"\",\"optDouble\":1.5,\"reqBool\":false}");
+	ck_assert_str_eq(enc(&l),
+			 "{\"optInt32\":0,\"optString\":\"\",\"optDouble\":1.5,\"reqBool\":false}");
 	Gpxtest__Legacy *d = (Gpxtest__Legacy *)dec_ok(&gpxtest__legacy__descriptor,
 						       "{\"optBytes\":\"\",\"optDouble\":0}");
 	ck_assert_int_eq(d->has_opt_bytes, 1);
@@ -221,16 +223,18 @@ START_TEST(test_json_options_emit_defaults_proto_names_enum_ints)
 {
 	Gpix__V1__ListImagesRequest r = GPIX__V1__LIST_IMAGES_REQUEST__INIT;
 	gpx_json_opts o = {.emit_defaults = 1};
-	ck_assert_str_eq(enc_opts(&r, &o),
-			 "{\"source\":\"IMAGE_SOURCE_UNSPECIFIED\",\"pageSize\":0,\"pageToken\":\"\"}");
+	ck_assert_str_eq(
+		enc_opts(&r, &o),
+		"{\"source\":\"IMAGE_SOURCE_UNSPECIFIED\",\"pageSize\":0,\"pageToken\":\"\"}");
 	r.page_size = 5;
 	r.source = GPIX__V1__IMAGE_SOURCE__IMAGE_SOURCE_UPLOAD;
 	gpx_json_opts p = {.use_proto_names = 1, .enums_as_ints = 1};
 	ck_assert_str_eq(enc_opts(&r, &p), "{\"source\":2,\"page_size\":5}");
 	Gpix__V1__FilterDefinition d = GPIX__V1__FILTER_DEFINITION__INIT;
-	ck_assert_str_eq(enc_opts(&d, &o),
-			 "{\"name\":\"\",\"displayName\":\"\",\"description\":\"\",\"parameters\":[],"
-			 "\"backends\":[],\"plugin\":\"\",\"version\":\"\"}");
+	ck_assert_str_eq(
+		enc_opts(&d, &o),
+		"{\"name\":\"\",\"displayName\":\"\",\"description\":\"\",\"parameters\":[],"
+		"\"backends\":[],\"plugin\":\"\",\"version\":\"\"}");
 }
 END_TEST
 
@@ -256,8 +260,8 @@ END_TEST
 
 START_TEST(test_json_accepts_proto_and_camel_names_and_prints_camel)
 {
-	Gpix__V1__ListImagesRequest *r = DEC(Gpix__V1__ListImagesRequest,
-					     "{\"page_size\":7,\"pageToken\":\"t\"}");
+	Gpix__V1__ListImagesRequest *r =
+		DEC(Gpix__V1__ListImagesRequest, "{\"page_size\":7,\"pageToken\":\"t\"}");
 	ck_assert_int_eq(r->page_size, 7);
 	ck_assert_str_eq(r->page_token, "t");
 	ck_assert_str_eq(enc(r), "{\"pageSize\":7,\"pageToken\":\"t\"}");
@@ -269,7 +273,8 @@ END_TEST
 
 START_TEST(test_json_ignores_unknown_fields)
 {
-	Gpix__V1__ListImagesRequest *r = DEC(Gpix__V1__ListImagesRequest,
+	Gpix__V1__ListImagesRequest *r = DEC(
+		Gpix__V1__ListImagesRequest,
 		"{\"nope\":{\"deep\":[1,{\"x\":null}]},\"pageSize\":3,\"PageSize\":4,\"page-size\":5}");
 	ck_assert_int_eq(r->page_size, 3);
 	FREE(r);
@@ -280,10 +285,11 @@ END_TEST
 
 START_TEST(test_json_process_image_request_with_bytes_oneof_and_value_map)
 {
-	const char *in = "{\"imageData\":\"aGVsbG8\",\"filters\":[{\"name\":\"blur\",\"params\":"
-			 "{\"sigma\":1.5,\"mode\":\"fast\",\"on\":true,\"list\":[1,2],\"nothing\":null}}],"
-			 "\"backend\":\"cpu\",\"output\":{\"format\":\"IMAGE_FORMAT_PNG\",\"quality\":90},"
-			 "\"save\":true}";
+	const char *in =
+		"{\"imageData\":\"aGVsbG8\",\"filters\":[{\"name\":\"blur\",\"params\":"
+		"{\"sigma\":1.5,\"mode\":\"fast\",\"on\":true,\"list\":[1,2],\"nothing\":null}}],"
+		"\"backend\":\"cpu\",\"output\":{\"format\":\"IMAGE_FORMAT_PNG\",\"quality\":90},"
+		"\"save\":true}";
 	Gpix__V1__ProcessImageRequest *r = DEC(Gpix__V1__ProcessImageRequest, in);
 	ck_assert_int_eq(r->source_case, GPIX__V1__PROCESS_IMAGE_REQUEST__SOURCE_IMAGE_DATA);
 	ck_assert_uint_eq(r->image_data.len, 5);
@@ -292,17 +298,19 @@ START_TEST(test_json_process_image_request_with_bytes_oneof_and_value_map)
 	Gpix__V1__FilterStep *f = r->filters[0];
 	ck_assert_uint_eq(f->n_params, 5);
 	ck_assert_str_eq(f->params[0]->key, "sigma");
-	ck_assert_int_eq(f->params[0]->value->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE);
+	ck_assert_int_eq(f->params[0]->value->kind_case,
+			 GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE);
 	ck_assert(f->params[0]->value->number_value == 1.5);
 	ck_assert_str_eq(f->params[1]->value->string_value, "fast");
 	ck_assert_int_eq(f->params[4]->value->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE);
 	ck_assert_int_eq(r->output->format, GPIX__V1__IMAGE_FORMAT__IMAGE_FORMAT_PNG);
 	ck_assert_int_eq(r->save, 1);
-	ck_assert_str_eq(enc(r),
-			 "{\"imageData\":\"aGVsbG8=\",\"filters\":[{\"name\":\"blur\",\"params\":"
-			 "{\"sigma\":1.5,\"mode\":\"fast\",\"on\":true,\"list\":[1,2],\"nothing\":null}}],"
-			 "\"backend\":\"cpu\",\"output\":{\"format\":\"IMAGE_FORMAT_PNG\",\"quality\":90},"
-			 "\"save\":true}");
+	ck_assert_str_eq(
+		enc(r),
+		"{\"imageData\":\"aGVsbG8=\",\"filters\":[{\"name\":\"blur\",\"params\":"
+		"{\"sigma\":1.5,\"mode\":\"fast\",\"on\":true,\"list\":[1,2],\"nothing\":null}}],"
+		"\"backend\":\"cpu\",\"output\":{\"format\":\"IMAGE_FORMAT_PNG\",\"quality\":90},"
+		"\"save\":true}");
 	FREE(r);
 
 	r = DEC(Gpix__V1__ProcessImageRequest, "{\"image_id\":\"\"}");
@@ -315,7 +323,8 @@ END_TEST
 
 START_TEST(test_json_timestamp_in_get_version_response)
 {
-	Gpix__V1__GetVersionResponse *r = DEC(Gpix__V1__GetVersionResponse,
+	Gpix__V1__GetVersionResponse *r = DEC(
+		Gpix__V1__GetVersionResponse,
 		"{\"version\":\"v0.1.0\",\"apiVersion\":\"gpix.v1\",\"startedAt\":\"2026-11-23T11:24:00.5+01:00\"}");
 	ck_assert(r->started_at->seconds == 1795429440);
 	ck_assert_int_eq(r->started_at->nanos, 500000000);
@@ -348,9 +357,10 @@ END_TEST
 
 START_TEST(test_json_filter_parameter_value_default_and_repeated_options)
 {
-	Gpix__V1__FilterParameter *p = DEC(Gpix__V1__FilterParameter,
-		"{\"name\":\"mode\",\"type\":\"PARAMETER_TYPE_ENUM\",\"defaultValue\":\"fast\","
-		"\"min\":0,\"max\":10,\"step\":0.5,\"options\":[\"fast\",\"good\"]}");
+	Gpix__V1__FilterParameter *p =
+		DEC(Gpix__V1__FilterParameter,
+		    "{\"name\":\"mode\",\"type\":\"PARAMETER_TYPE_ENUM\",\"defaultValue\":\"fast\","
+		    "\"min\":0,\"max\":10,\"step\":0.5,\"options\":[\"fast\",\"good\"]}");
 	ck_assert_int_eq(p->default_value->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE);
 	ck_assert_uint_eq(p->n_options, 2);
 	ck_assert_str_eq(p->options[1], "good");
@@ -364,8 +374,8 @@ END_TEST
 START_TEST(test_json_image_int64_size_and_enum_by_name_or_number)
 {
 	/* 2^53 + 1 has no double: only exact parsing keeps it */
-	Gpix__V1__Image *im = DEC(Gpix__V1__Image,
-				  "{\"id\":\"x\",\"format\":2,\"sizeBytes\":9007199254740993}");
+	Gpix__V1__Image *im =
+		DEC(Gpix__V1__Image, "{\"id\":\"x\",\"format\":2,\"sizeBytes\":9007199254740993}");
 	ck_assert(im->size_bytes == 9007199254740993LL);
 	ck_assert_int_eq(im->format, GPIX__V1__IMAGE_FORMAT__IMAGE_FORMAT_PNG);
 	ck_assert_str_eq(enc(im), "{\"id\":\"x\",\"format\":\"IMAGE_FORMAT_PNG\","
@@ -386,7 +396,8 @@ END_TEST
 
 START_TEST(test_json_tune_request_uint32_and_double)
 {
-	Gpix__V1__TuneRequest *t = DEC(Gpix__V1__TuneRequest,
+	Gpix__V1__TuneRequest *t = DEC(
+		Gpix__V1__TuneRequest,
 		"{\"seq\":4294967295,\"value\":-2.5e-3,\"parameter\":\"blur.sigma\",\"previewWidth\":\"640\"}");
 	ck_assert_uint_eq(t->seq, 4294967295u);
 	ck_assert(t->value == -0.0025);
@@ -398,7 +409,8 @@ END_TEST
 
 START_TEST(test_json_big_uint64_and_int64_as_strings_and_numbers)
 {
-	Google__Protobuf__UInt64Value *u = DEC(Google__Protobuf__UInt64Value, "18446744073709551615");
+	Google__Protobuf__UInt64Value *u =
+		DEC(Google__Protobuf__UInt64Value, "18446744073709551615");
 	ck_assert(u->value == UINT64_MAX);
 	ck_assert_str_eq(enc(u), "\"18446744073709551615\"");
 	FREE(u);
@@ -415,12 +427,14 @@ START_TEST(test_json_big_uint64_and_int64_as_strings_and_numbers)
 	i = DEC(Google__Protobuf__Int64Value, "\"-0\"");
 	ck_assert(i->value == 0);
 	FREE(i);
-	ck_assert_str_eq(dec_err(&google__protobuf__uint64_value__descriptor, "18446744073709551616"),
-			 "invalid JSON value: value 18446744073709551616 out of range for uint64");
+	ck_assert_str_eq(
+		dec_err(&google__protobuf__uint64_value__descriptor, "18446744073709551616"),
+		"invalid JSON value: value 18446744073709551616 out of range for uint64");
 	ck_assert_str_eq(dec_err(&google__protobuf__uint64_value__descriptor, "-1"),
 			 "invalid JSON value: value -1 out of range for uint64");
-	ck_assert_str_eq(dec_err(&google__protobuf__int64_value__descriptor, "\"-9223372036854775809\""),
-			 "invalid JSON value: value \"-9223372036854775809\" out of range for int64");
+	ck_assert_str_eq(
+		dec_err(&google__protobuf__int64_value__descriptor, "\"-9223372036854775809\""),
+		"invalid JSON value: value \"-9223372036854775809\" out of range for int64");
 	ck_assert_str_eq(dec_err(&google__protobuf__int64_value__descriptor, "1e400"),
 			 "invalid JSON value: value 1e400 out of range for int64");
 }
@@ -479,8 +493,9 @@ START_TEST(test_json_float_specials_and_ranges)
 	t.filter_ms = 1e300;
 	t.encode_ms = 5e-324;
 	t.total_ms = 1.0 / 3;
-	ck_assert_str_eq(enc(&t), "{\"queueMs\":\"NaN\",\"decodeMs\":\"Infinity\",\"filterMs\":1e+300,"
-				  "\"encodeMs\":4.94065645841247e-324,\"totalMs\":0.3333333333333333}");
+	ck_assert_str_eq(enc(&t),
+			 "{\"queueMs\":\"NaN\",\"decodeMs\":\"Infinity\",\"filterMs\":1e+300,"
+			 "\"encodeMs\":4.94065645841247e-324,\"totalMs\":0.3333333333333333}");
 	Gpix__V1__Timing *back = DEC(Gpix__V1__Timing, enc(&t));
 	ck_assert(isnan(back->queue_ms) && back->total_ms == 1.0 / 3 && back->encode_ms == 5e-324);
 	FREE(back);
@@ -506,11 +521,13 @@ END_TEST
 
 START_TEST(test_json_null_means_unset_except_for_value)
 {
-	Gpix__V1__UploadResponse *u = DEC(Gpix__V1__UploadResponse, "{\"image\":null,\"imageId\":null}");
+	Gpix__V1__UploadResponse *u =
+		DEC(Gpix__V1__UploadResponse, "{\"image\":null,\"imageId\":null}");
 	ck_assert_ptr_null(u->image);
 	ck_assert_str_eq(u->image_id, "");
 	FREE(u);
-	Gpix__V1__ProcessImageRequest *r = DEC(Gpix__V1__ProcessImageRequest,
+	Gpix__V1__ProcessImageRequest *r = DEC(
+		Gpix__V1__ProcessImageRequest,
 		"{\"imageId\":null,\"imageData\":\"AA==\",\"filters\":null,\"output\":null,\"save\":null}");
 	ck_assert_int_eq(r->source_case, GPIX__V1__PROCESS_IMAGE_REQUEST__SOURCE_IMAGE_DATA);
 	ck_assert_uint_eq(r->n_filters, 0);
@@ -520,8 +537,9 @@ START_TEST(test_json_null_means_unset_except_for_value)
 	ck_assert_int_eq(p->default_value->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE);
 	ck_assert_str_eq(enc(p), "{\"defaultValue\":null}");
 	FREE(p);
-	Gpxtest__All *a = DEC(Gpxtest__All, "{\"wInt32\":null,\"st\":null,\"nv\":null,\"cVal\":null,"
-					   "\"mask\":null,\"ts\":null,\"rInt64\":null,\"mBool\":null}");
+	Gpxtest__All *a =
+		DEC(Gpxtest__All, "{\"wInt32\":null,\"st\":null,\"nv\":null,\"cVal\":null,"
+				  "\"mask\":null,\"ts\":null,\"rInt64\":null,\"mBool\":null}");
 	ck_assert_ptr_null(a->w_int32);
 	ck_assert_ptr_null(a->st);
 	ck_assert_ptr_null(a->ts);
@@ -541,9 +559,10 @@ END_TEST
 
 START_TEST(test_json_value_struct_and_list_hold_any_json)
 {
-	roundtrip(&google__protobuf__value__descriptor,
-		  " {\"a\" : [ 1, -2.5e3, \"s\", true, false, null, {\"b\":{}}, [[]] ], \"\":\"\"} ",
-		  "{\"a\":[1,-2500,\"s\",true,false,null,{\"b\":{}},[[]]],\"\":\"\"}");
+	roundtrip(
+		&google__protobuf__value__descriptor,
+		" {\"a\" : [ 1, -2.5e3, \"s\", true, false, null, {\"b\":{}}, [[]] ], \"\":\"\"} ",
+		"{\"a\":[1,-2500,\"s\",true,false,null,{\"b\":{}},[[]]],\"\":\"\"}");
 	roundtrip(&google__protobuf__list_value__descriptor, "[1,[2]]", "[1,[2]]");
 	roundtrip(&google__protobuf__struct__descriptor, "{}", "{}");
 	ck_assert_str_eq(dec_err(&google__protobuf__struct__descriptor, "{\"a\":1,\"a\":2}"),
@@ -572,11 +591,13 @@ START_TEST(test_json_duration_forms)
 		ck_assert_str_eq(enc(m), cases[i].out);
 		protobuf_c_message_free_unpacked(m, NULL);
 	}
-	static const char *bad[] = {"\"1.5\"", "\"s\"", "\"1.s\"", "\"1.0000000001s\"", "\" 1s\"",
-				    "\"315576000001s\"", "\"--1s\"", "\"+1s\"", "1"};
+	static const char *bad[] = {"\"1.5\"",		 "\"s\"",   "\"1.s\"",
+				    "\"1.0000000001s\"", "\" 1s\"", "\"315576000001s\"",
+				    "\"--1s\"",		 "\"+1s\"", "1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		dec_err(&google__protobuf__duration__descriptor, bad[i]);
-	ck_assert_str_eq(dec_err(ALL, "{\"dur\":\"1.5\"}"), "field \"dur\": invalid duration \"1.5\"");
+	ck_assert_str_eq(dec_err(ALL, "{\"dur\":\"1.5\"}"),
+			 "field \"dur\": invalid duration \"1.5\"");
 }
 END_TEST
 
@@ -586,7 +607,8 @@ START_TEST(test_json_fieldmask_converts_path_names)
 	ck_assert_uint_eq(a->mask->n_paths, 0);
 	ck_assert_str_eq(enc(a), "{\"mask\":\"\"}");
 	FREE(a);
-	ck_assert_str_eq(dec_err(ALL, "{\"mask\":\"a_b\"}"), "field \"mask\": invalid field mask path");
+	ck_assert_str_eq(dec_err(ALL, "{\"mask\":\"a_b\"}"),
+			 "field \"mask\": invalid field mask path");
 	Google__Protobuf__FieldMask fm = GOOGLE__PROTOBUF__FIELD_MASK__INIT;
 	char *paths[] = {"Bad"};
 	fm.n_paths = 1;
@@ -621,16 +643,23 @@ START_TEST(test_json_rejects_wrong_type_naming_the_field)
 			 "field \"filters\": expected array, got object");
 	ck_assert_str_eq(dec_err(&gpix__v1__tune_request__descriptor, "{\"value\":\"abc\"}"),
 			 "field \"value\": expected number, got \"abc\"");
-	ck_assert_str_eq(dec_err(ALL, "{\"ts\":5}"), "field \"ts\": expected RFC 3339 timestamp, got 5");
+	ck_assert_str_eq(dec_err(ALL, "{\"ts\":5}"),
+			 "field \"ts\": expected RFC 3339 timestamp, got 5");
 	ck_assert_str_eq(dec_err(ALL, "{\"mInt32\":{\"x\":\"a\"}}"),
 			 "field \"mInt32[\"x\"]\": map key must be an integer");
 	ck_assert_str_eq(dec_err(ALL, "{\"mBool\":{\"yes\":\"1\"}}"),
 			 "field \"mBool[\"yes\"]\": map key must be \"true\" or \"false\"");
-	ck_assert_str_eq(dec_err(ALL, "{\"mMsg\":{\"1\":{\"children\":[{\"rInt64\":[\"x\"]}]}}}"),
-			 "field \"mMsg[\"1\"].children[0].rInt64[0]\": expected integer, got \"x\"");
-	ck_assert_str_eq(dec_err(ALL, "{\"fString\":\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\",\"fInt32\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}"),
-			 "field \"fInt32\": expected integer, got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
-	ck_assert_str_eq(dec_err(LIST_IMAGES, "[]"), "invalid JSON value: expected object, got array");
+	ck_assert_str_eq(
+		dec_err(ALL, "{\"mMsg\":{\"1\":{\"children\":[{\"rInt64\":[\"x\"]}]}}}"),
+		"field \"mMsg[\"1\"].children[0].rInt64[0]\": expected integer, got \"x\"");
+	ck_assert_str_eq(
+		dec_err(ALL,
+			"{\"fString\":\""
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"\",\"fInt32\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}"),
+		"field \"fInt32\": expected integer, got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
+	ck_assert_str_eq(dec_err(LIST_IMAGES, "[]"),
+			 "invalid JSON value: expected object, got array");
 	ck_assert_str_eq(dec_err(ALL, "{\"any\":{}}"),
 			 "field \"any\": google.protobuf.Any is not supported in JSON");
 }
@@ -659,7 +688,8 @@ START_TEST(test_json_rejects_out_of_range_and_fractional_integers)
 	dec_err(LIST_IMAGES, "{\"pageSize\":\"0x10\"}");
 	dec_err(LIST_IMAGES, "{\"pageSize\":\"01\"}");
 	/* integral spellings are fine */
-	Gpix__V1__ListImagesRequest *r = DEC(Gpix__V1__ListImagesRequest, "{\"pageSize\":-2147483648}");
+	Gpix__V1__ListImagesRequest *r =
+		DEC(Gpix__V1__ListImagesRequest, "{\"pageSize\":-2147483648}");
 	ck_assert_int_eq(r->page_size, INT32_MIN);
 	FREE(r);
 	r = DEC(Gpix__V1__ListImagesRequest, "{\"pageSize\":2.50e1}");
@@ -676,8 +706,9 @@ END_TEST
 
 START_TEST(test_json_rejects_unknown_enum_name)
 {
-	ck_assert_str_eq(dec_err(LIST_IMAGES, "{\"source\":\"IMAGE_SOURCE_NOPE\"}"),
-			 "field \"source\": unknown enum value \"IMAGE_SOURCE_NOPE\" for gpix.v1.ImageSource");
+	ck_assert_str_eq(
+		dec_err(LIST_IMAGES, "{\"source\":\"IMAGE_SOURCE_NOPE\"}"),
+		"field \"source\": unknown enum value \"IMAGE_SOURCE_NOPE\" for gpix.v1.ImageSource");
 	ck_assert_str_eq(dec_err(LIST_IMAGES, "{\"source\":\"1\"}"),
 			 "field \"source\": unknown enum value \"1\" for gpix.v1.ImageSource");
 }
@@ -695,24 +726,60 @@ END_TEST
 START_TEST(test_json_rejects_malformed_json)
 {
 	static const char *bad[] = {
-		"", " ", "{", "{\"a\"", "{\"a\":}", "{\"a\":1,}", "{,}", "[1 2]", "[1,]", "{'a':1}",
-		"{a:1}", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00x\"",
-		"\"\\ud800\\u0041\"", "\"\\u0000\"", "\"a\x01\"", "\"\xff\"", "\"\xc0\xaf\"",
-		"\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "01", "1.", ".5", "-", "+1", "1e", "1e+",
-		"tru", "nul", "True", "NaN", "Infinity", "{} {}", "{}x", "[]]", "\"\\",
+		"",
+		" ",
+		"{",
+		"{\"a\"",
+		"{\"a\":}",
+		"{\"a\":1,}",
+		"{,}",
+		"[1 2]",
+		"[1,]",
+		"{'a':1}",
+		"{a:1}",
+		"\"abc",
+		"\"\\x\"",
+		"\"\\u12\"",
+		"\"\\ud800\"",
+		"\"\\udc00x\"",
+		"\"\\ud800\\u0041\"",
+		"\"\\u0000\"",
+		"\"a\x01\"",
+		"\"\xff\"",
+		"\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"",
+		"\"\xf4\x90\x80\x80\"",
+		"01",
+		"1.",
+		".5",
+		"-",
+		"+1",
+		"1e",
+		"1e+",
+		"tru",
+		"nul",
+		"True",
+		"NaN",
+		"Infinity",
+		"{} {}",
+		"{}x",
+		"[]]",
+		"\"\\",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ProtobufCMessage *m = (ProtobufCMessage *)1;
-		int rc = gpx_json_decode(&google__protobuf__value__descriptor, bad[i], strlen(bad[i]),
-					 &m, &st);
+		int rc = gpx_json_decode(&google__protobuf__value__descriptor, bad[i],
+					 strlen(bad[i]), &m, &st);
 		ck_assert_msg(rc == -1, "accepted %s", bad[i]);
 		ck_assert_ptr_null(m);
 		ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
-		ck_assert_msg(!strncmp(st.msg, "malformed JSON at offset ", 25), "%s: %s", bad[i], st.msg);
+		ck_assert_msg(!strncmp(st.msg, "malformed JSON at offset ", 25), "%s: %s", bad[i],
+			      st.msg);
 	}
 	ProtobufCMessage *m = NULL;
 	ck_assert_int_eq(gpx_json_decode(LIST_IMAGES, "{}\0", 3, &m, &st), -1);
-	ck_assert_str_eq(st.msg, "malformed JSON at offset 2: unexpected data after the JSON value");
+	ck_assert_str_eq(st.msg,
+			 "malformed JSON at offset 2: unexpected data after the JSON value");
 	ck_assert_int_eq(gpx_json_decode(LIST_IMAGES, "{\"a\" 1}", 7, &m, &st), -1);
 	ck_assert_str_eq(st.msg, "malformed JSON at offset 5: expected ':'");
 	/* not NUL-terminated: only len bytes are read */
@@ -723,11 +790,14 @@ END_TEST
 
 START_TEST(test_json_accepts_valid_unicode)
 {
-	Google__Protobuf__Value *v = DEC(Google__Protobuf__Value,
-		"\"\\u00e9\\u20ac\\uD834\\uDD1E\xe2\x82\xac\\/\\b\\f\\r\\t\\u001f\x7f\"");
+	Google__Protobuf__Value *v =
+		DEC(Google__Protobuf__Value,
+		    "\"\\u00e9\\u20ac\\uD834\\uDD1E\xe2\x82\xac\\/\\b\\f\\r\\t\\u001f\x7f\"");
 	ck_assert_str_eq(v->string_value,
 			 "\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e\xe2\x82\xac/\b\f\r\t\x1f\x7f");
-	ck_assert_str_eq(enc(v), "\"\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e\xe2\x82\xac/\\b\\f\\r\\t\\u001f\x7f\"");
+	ck_assert_str_eq(
+		enc(v),
+		"\"\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e\xe2\x82\xac/\\b\\f\\r\\t\\u001f\x7f\"");
 	FREE(v);
 }
 END_TEST
@@ -735,8 +805,10 @@ END_TEST
 START_TEST(test_json_encoder_replaces_invalid_utf8)
 {
 	Gpix__V1__GetImageRequest r = GPIX__V1__GET_IMAGE_REQUEST__INIT;
-	r.image_id = "a\xff" "b\xc3";
-	ck_assert_str_eq(enc(&r), "{\"imageId\":\"a\xef\xbf\xbd" "b\xef\xbf\xbd\"}");
+	r.image_id = "a\xff"
+		     "b\xc3";
+	ck_assert_str_eq(enc(&r), "{\"imageId\":\"a\xef\xbf\xbd"
+				  "b\xef\xbf\xbd\"}");
 }
 END_TEST
 
@@ -802,26 +874,40 @@ END_TEST
 
 START_TEST(test_json_rejects_two_members_of_a_oneof)
 {
-	ck_assert_str_eq(dec_err(PROCESS_IMAGE, "{\"imageId\":\"a\",\"imageData\":\"AA==\"}"),
-			 "field \"imageData\": only one field of a oneof may be set, \"imageId\" is set already");
-	ck_assert_str_eq(dec_err(ALL, "{\"cMsg\":{\"fInt32\":1},\"cVal\":null}"),
-			 "field \"cVal\": only one field of a oneof may be set, \"cMsg\" is set already");
+	ck_assert_str_eq(
+		dec_err(PROCESS_IMAGE, "{\"imageId\":\"a\",\"imageData\":\"AA==\"}"),
+		"field \"imageData\": only one field of a oneof may be set, \"imageId\" is set already");
+	ck_assert_str_eq(
+		dec_err(ALL, "{\"cMsg\":{\"fInt32\":1},\"cVal\":null}"),
+		"field \"cVal\": only one field of a oneof may be set, \"cMsg\" is set already");
 }
 END_TEST
 
 START_TEST(test_json_rejects_bad_timestamps)
 {
-	ck_assert_str_eq(dec_err(&gpix__v1__get_version_response__descriptor,
-				 "{\"startedAt\":\"2026-13-01T00:00:00Z\"}"),
-			 "field \"startedAt\": invalid RFC 3339 timestamp \"2026-13-01T00:00:00Z\"");
+	ck_assert_str_eq(
+		dec_err(&gpix__v1__get_version_response__descriptor,
+			"{\"startedAt\":\"2026-13-01T00:00:00Z\"}"),
+		"field \"startedAt\": invalid RFC 3339 timestamp \"2026-13-01T00:00:00Z\"");
 	static const char *bad[] = {
-		"\"2026-02-29T00:00:00Z\"", "\"2026-01-01T00:00:00\"", "\"2026-01-01 00:00:00Z\"",
-		"\"2026-01-01T24:00:00Z\"", "\"2026-01-01T00:60:00Z\"", "\"2026-01-01T00:00:60Z\"",
-		"\"0000-01-01T00:00:00Z\"", "\"2026-01-01T00:00:00.Z\"",
-		"\"2026-01-01T00:00:00.1234567890Z\"", "\"2026-1-01T00:00:00Z\"",
-		"\"2026-01-01T00:00:00+1:00\"", "\"2026-01-01T00:00:00+24:00\"",
-		"\"0001-01-01T00:00:00+00:01\"", "\"9999-12-31T23:59:59-00:01\"",
-		"\"2026-01-01T00:00:00Zx\"", "\"2026-04-31T00:00:00Z\"", "\"\"", "1",
+		"\"2026-02-29T00:00:00Z\"",
+		"\"2026-01-01T00:00:00\"",
+		"\"2026-01-01 00:00:00Z\"",
+		"\"2026-01-01T24:00:00Z\"",
+		"\"2026-01-01T00:60:00Z\"",
+		"\"2026-01-01T00:00:60Z\"",
+		"\"0000-01-01T00:00:00Z\"",
+		"\"2026-01-01T00:00:00.Z\"",
+		"\"2026-01-01T00:00:00.1234567890Z\"",
+		"\"2026-1-01T00:00:00Z\"",
+		"\"2026-01-01T00:00:00+1:00\"",
+		"\"2026-01-01T00:00:00+24:00\"",
+		"\"0001-01-01T00:00:00+00:01\"",
+		"\"9999-12-31T23:59:59-00:01\"",
+		"\"2026-01-01T00:00:00Zx\"",
+		"\"2026-04-31T00:00:00Z\"",
+		"\"\"",
+		"1",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		dec_err(&google__protobuf__timestamp__descriptor, bad[i]);
@@ -842,7 +928,8 @@ START_TEST(test_json_encode_fails_for_values_without_json_form)
 	gpx_buf_append_str(&b, "xy");
 	ck_assert_int_eq(gpx_json_encode(&r.base, &b, NULL, &st), -1);
 	ck_assert_int_eq(st.code, GPX_INTERNAL);
-	ck_assert_str_eq(st.msg, "cannot encode field \"startedAt\" as JSON: timestamp out of range");
+	ck_assert_str_eq(st.msg,
+			 "cannot encode field \"startedAt\" as JSON: timestamp out of range");
 	ck_assert_uint_eq(b.len, 2); /* restored */
 	ck_assert_str_eq((char *)b.data, "xy");
 	ts.seconds = 0;
@@ -900,10 +987,13 @@ START_TEST(test_json_set_field_from_string_converts_per_field_type)
 {
 	cJSON *o = cJSON_CreateObject();
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, LIST_IMAGES, "page_size", "25", &st), 0);
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, LIST_IMAGES, "source", "IMAGE_SOURCE_UPLOAD", &st), 0);
+	ck_assert_int_eq(gpx_json_set_field_from_string(o, LIST_IMAGES, "source",
+							"IMAGE_SOURCE_UPLOAD", &st),
+			 0);
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, LIST_IMAGES, "pageToken", "t", &st), 0);
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, LIST_IMAGES, "unknown", "x", &st), 1);
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, LIST_IMAGES, "page_size.x", "x", &st), -1);
+	ck_assert_int_eq(gpx_json_set_field_from_string(o, LIST_IMAGES, "page_size.x", "x", &st),
+			 -1);
 	Gpix__V1__ListImagesRequest *r = (Gpix__V1__ListImagesRequest *)from_obj(LIST_IMAGES, o);
 	ck_assert_int_eq(r->page_size, 25);
 	ck_assert_int_eq(r->source, GPIX__V1__IMAGE_SOURCE__IMAGE_SOURCE_UPLOAD);
@@ -931,18 +1021,28 @@ START_TEST(test_json_set_field_from_string_nested_repeated_and_body_merge)
 	cJSON *o = NULL;
 	const char *body = "{\"image_id\":\"body\",\"save\":false,\"output\":{\"quality\":5}}";
 	ck_assert_int_eq(gpx_json_parse(body, strlen(body), NULL, &o, &st), 0);
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "imageId", "path", &st), 0);
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "output.max_width", "100", &st), 0);
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "output.format", "IMAGE_FORMAT_PNG", &st), 0);
+	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "imageId", "path", &st),
+			 0);
+	ck_assert_int_eq(
+		gpx_json_set_field_from_string(o, PROCESS_IMAGE, "output.max_width", "100", &st),
+		0);
+	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "output.format",
+							"IMAGE_FORMAT_PNG", &st),
+			 0);
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "save", "1", &st), 0);
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "save", "maybe", &st), -1);
+	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "save", "maybe", &st),
+			 -1);
 	ck_assert_str_eq(st.msg, "field \"save\": expected boolean, got \"maybe\"");
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "filters", "x", &st), -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "filters.name", "x", &st), -1);
-	ck_assert_str_eq(st.msg, "field \"filters\": cannot set a field inside it from a parameter");
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "output.nope", "x", &st), 1);
-	Gpix__V1__ProcessImageRequest *r = (Gpix__V1__ProcessImageRequest *)from_obj(PROCESS_IMAGE, o);
+	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "filters.name", "x", &st),
+			 -1);
+	ck_assert_str_eq(st.msg,
+			 "field \"filters\": cannot set a field inside it from a parameter");
+	ck_assert_int_eq(gpx_json_set_field_from_string(o, PROCESS_IMAGE, "output.nope", "x", &st),
+			 1);
+	Gpix__V1__ProcessImageRequest *r =
+		(Gpix__V1__ProcessImageRequest *)from_obj(PROCESS_IMAGE, o);
 	ck_assert_int_eq(r->source_case, GPIX__V1__PROCESS_IMAGE_REQUEST__SOURCE_IMAGE_ID);
 	ck_assert_str_eq(r->image_id, "path");
 	ck_assert_int_eq(r->save, 1);
@@ -964,21 +1064,26 @@ START_TEST(test_json_set_field_from_string_nested_repeated_and_body_merge)
 
 	o = cJSON_CreateObject();
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, &gpix__v1__filter_step__descriptor,
-							"params", "x", &st), -1);
+							"params", "x", &st),
+			 -1);
 	ck_assert_str_eq(st.msg, "field \"params\": map fields cannot be set from a parameter");
 	/* well-known types take their string forms */
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "ts", "2026-11-23T10:24:00Z", &st), 0);
+	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "ts", "2026-11-23T10:24:00Z", &st),
+			 0);
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "w_bool", "true", &st), 0);
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "wInt64", "-9223372036854775808", &st), 0);
+	ck_assert_int_eq(
+		gpx_json_set_field_from_string(o, ALL, "wInt64", "-9223372036854775808", &st), 0);
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "rInt64", "18", &st), 0);
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "f_float", "NaN", &st), 0);
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "v", "text", &st), 0);
-	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "child.child.fBytes", "AA", &st), 0);
+	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "child.child.fBytes", "AA", &st),
+			 0);
 	ck_assert_int_eq(gpx_json_set_field_from_string(o, ALL, "st", "x", &st), -1);
 	Gpxtest__All *a = (Gpxtest__All *)from_obj(ALL, o);
-	ck_assert_str_eq(enc(a), "{\"fFloat\":\"NaN\",\"rInt64\":[\"18\"],\"ts\":\"2026-11-23T10:24:00Z\","
-				 "\"wInt64\":\"-9223372036854775808\",\"wBool\":true,\"v\":\"text\","
-				 "\"child\":{\"child\":{\"fBytes\":\"AA==\"}}}");
+	ck_assert_str_eq(enc(a),
+			 "{\"fFloat\":\"NaN\",\"rInt64\":[\"18\"],\"ts\":\"2026-11-23T10:24:00Z\","
+			 "\"wInt64\":\"-9223372036854775808\",\"wBool\":true,\"v\":\"text\","
+			 "\"child\":{\"child\":{\"fBytes\":\"AA==\"}}}");
 	FREE(a);
 	cJSON_Delete(o);
 }
@@ -1106,8 +1211,8 @@ static int op_query_params(void)
 	}
 	int rc = 0;
 	static const char *const kv[][2] = {
-		{"output.max_width", "100"}, {"save", "true"}, {"backend", "cpu"}, {"output.format", "2"},
-		{"image_id", "x"}, {"backend", "cuda"},
+		{"output.max_width", "100"}, {"save", "true"},	{"backend", "cpu"},
+		{"output.format", "2"},	     {"image_id", "x"}, {"backend", "cuda"},
 	};
 	for (size_t i = 0; rc == 0 && i < sizeof(kv) / sizeof(kv[0]); i++)
 		rc = gpx_json_set_field_from_string(o, PROCESS_IMAGE, kv[i][0], kv[i][1], &st);

@@ -478,7 +478,10 @@ static int new_meta(gpx_store *s, const gpx_codec_info *info, const char *name, 
 	m->size_bytes = size;
 	memcpy(m->sha256, sha, 65);
 	m->source = source;
-	m->created_at = gpx_now_wall();
+	/* Whole milliseconds: cJSON prints 15 significant digits when they
+	 * come within an epsilon of the value, which would drop sub-ms digits
+	 * and change the value (and the list order) across a restart. */
+	m->created_at = (double)(int64_t)(gpx_now_wall() * 1000.0 + 0.5) / 1000.0;
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 const char *const gpx_border_options[] = {"reflect", "clamp", "wrap", NULL};
 
 /* Elements per inner block: the accumulators stay in L1. */
-#define CONV_BLK 1024u
+#define CONV_BLK 512u
 
 uint32_t gpx_gauss_ksize(double sigma, double kernel_size)
 {
@@ -45,51 +45,67 @@ size_t gpx_conv_scratch_size(const gpx_image *in, uint32_t ksize)
 	       GPX_ALIGN_UP(ksize * sizeof(const uint8_t *));
 }
 
-/* out[j] = w[r]*c[j] + sum_{k<r} w[k]*(rows[k][j] + rows[2r-k][j]) */
-GPX_HOT static void conv_vert(const uint8_t *const *rows, const float *restrict w, uint32_t r,
-			      float *restrict out, uint32_t n)
+/* The inner loops, as functions so that their restrict parameters hold. */
+static inline __attribute__((always_inline)) void
+mul_u8(float *restrict a, const uint8_t *restrict c, float w, size_t m)
 {
-	for (uint32_t j0 = 0; j0 < n; j0 += CONV_BLK) {
-		uint32_t m = n - j0 < CONV_BLK ? n - j0 : CONV_BLK;
-		float *restrict a = out + j0;
-		const uint8_t *restrict c = rows[r] + j0;
-		float wc = w[r];
-		for (uint32_t j = 0; j < m; j++)
-			a[j] = wc * (float)c[j];
-		for (uint32_t k = 0; k < r; k++) {
-			const uint8_t *restrict p = rows[k] + j0;
-			const uint8_t *restrict q = rows[2 * r - k] + j0;
-			float wk = w[k];
-			for (uint32_t j = 0; j < m; j++)
-				a[j] += wk * (float)(int32_t)((uint32_t)p[j] + q[j]);
-		}
+	for (size_t j = 0; j < m; j++)
+		a[j] = w * (float)c[j];
+}
+
+static inline __attribute__((always_inline)) void
+mac2_u8(float *restrict a, const uint8_t *restrict p, const uint8_t *restrict q, float w, size_t m)
+{
+	for (size_t j = 0; j < m; j++)
+		a[j] += w * (float)(int32_t)((uint32_t)p[j] + q[j]);
+}
+
+static inline __attribute__((always_inline)) void
+mul_f(float *restrict a, const float *restrict c, float w, size_t m)
+{
+	for (size_t j = 0; j < m; j++)
+		a[j] = w * c[j];
+}
+
+static inline __attribute__((always_inline)) void
+mac2_f(float *restrict a, const float *restrict p, const float *restrict q, float w, size_t m)
+{
+	for (size_t j = 0; j < m; j++)
+		a[j] += w * (p[j] + q[j]);
+}
+
+static inline __attribute__((always_inline)) void
+round_u8(uint8_t *restrict d, const float *restrict a, size_t m)
+{
+	for (size_t j = 0; j < m; j++) {
+		int32_t i = (int32_t)(a[j] + 0.5f);
+		i = i < 0 ? 0 : i;
+		d[j] = (uint8_t)(i > 255 ? 255 : i);
+	}
+}
+
+/* out[j] = w[r]*c[j] + sum_{k<r} w[k]*(rows[k][j] + rows[2r-k][j]) */
+GPX_HOT static void conv_vert(const uint8_t *const *rows, const float *w, size_t r, float *out,
+			      size_t n)
+{
+	for (size_t j0 = 0; j0 < n; j0 += CONV_BLK) {
+		size_t m = n - j0 < CONV_BLK ? n - j0 : CONV_BLK;
+		mul_u8(out + j0, rows[r] + j0, w[r], m);
+		for (size_t k = 0; k < r; k++)
+			mac2_u8(out + j0, rows[k] + j0, rows[2 * r - k] + j0, w[k], m);
 	}
 }
 
 /* dst[j] = round(w[r]*vp[j+r*ch] + sum_{k<r} w[k]*(vp[j+k*ch] + vp[j+(2r-k)*ch])) */
-GPX_HOT static void conv_horiz(const float *restrict vp, const float *restrict w, uint32_t r,
-			       uint32_t ch, uint8_t *restrict dst, uint32_t n,
-			       float *restrict acc)
+GPX_HOT static void conv_horiz(const float *vp, const float *w, size_t r, size_t ch, uint8_t *dst,
+			       size_t n, float *acc)
 {
-	for (uint32_t j0 = 0; j0 < n; j0 += CONV_BLK) {
-		uint32_t m = n - j0 < CONV_BLK ? n - j0 : CONV_BLK;
-		const float *restrict c = vp + j0 + (size_t)r * ch;
-		float wc = w[r];
-		for (uint32_t j = 0; j < m; j++)
-			acc[j] = wc * c[j];
-		for (uint32_t k = 0; k < r; k++) {
-			const float *restrict p = vp + j0 + (size_t)k * ch;
-			const float *restrict q = vp + j0 + (size_t)(2 * r - k) * ch;
-			float wk = w[k];
-			for (uint32_t j = 0; j < m; j++)
-				acc[j] += wk * (p[j] + q[j]);
-		}
-		for (uint32_t j = 0; j < m; j++) {
-			float v = acc[j];
-			v = v < 0.0f ? 0.0f : v;
-			v = v > 255.0f ? 255.0f : v;
-			dst[j0 + j] = (uint8_t)(int32_t)(v + 0.5f);
-		}
+	for (size_t j0 = 0; j0 < n; j0 += CONV_BLK) {
+		size_t m = n - j0 < CONV_BLK ? n - j0 : CONV_BLK;
+		mul_f(acc, vp + j0 + r * ch, w[r], m);
+		for (size_t k = 0; k < r; k++)
+			mac2_f(acc, vp + j0 + k * ch, vp + j0 + (2 * r - k) * ch, w[k], m);
+		round_u8(dst + j0, acc, m);
 	}
 }
 
@@ -207,22 +223,67 @@ const gpx_filter_def gpx_fdef_blur = {
 
 enum { BOX_RADIUS, BOX_BORDER };
 
+/* Vertical sums padded by r pixels each side, then the window sums. */
 static size_t box_scratch(const double *params, const gpx_image *in, const gpx_image *out)
 {
 	size_t r = (size_t)params[BOX_RADIUS];
-	return ((size_t)in->width + 2 * r) * in->channels * sizeof(uint32_t);
+	return GPX_ALIGN_UP(((size_t)in->width + 2 * r) * in->channels * sizeof(uint32_t)) +
+	       (size_t)in->width * in->channels * sizeof(uint32_t);
 }
 
-GPX_HOT static void box_add_row(uint32_t *restrict s, const uint8_t *restrict p, uint32_t n)
+/* Radii up to this add the window directly (vectorized); larger ones
+ * slide it along each channel (O(1) per pixel, sequential). */
+#define BOX_DIRECT_MAX_KS 33
+
+static inline __attribute__((always_inline)) void
+add_u32(uint32_t *restrict h, const uint32_t *restrict v, size_t m)
 {
-	for (uint32_t j = 0; j < n; j++)
+	for (size_t j = 0; j < m; j++)
+		h[j] += v[j];
+}
+
+/* round(S/N) as trunc(S * (1/N) + 0.5) in double: exact, because S/N is
+ * never a half-integer (N is odd) and is at least 1/(2N) away from one,
+ * far more than the double rounding error. */
+static inline __attribute__((always_inline)) void
+box_div(uint8_t *restrict d, const uint32_t *restrict h, size_t m, double inv)
+{
+	for (size_t j = 0; j < m; j++)
+		d[j] = (uint8_t)(int32_t)((double)h[j] * inv + 0.5);
+}
+
+GPX_HOT static void box_horiz(const uint32_t *vs, size_t ks, size_t ch, uint8_t *d, size_t n,
+			      double inv, uint32_t *h)
+{
+	if (ks <= BOX_DIRECT_MAX_KS) {
+		memcpy(h, vs, n * sizeof(uint32_t));
+		for (size_t k = 1; k < ks; k++)
+			add_u32(h, vs + k * ch, n);
+	} else {
+		for (size_t c = 0; c < ch; c++) {
+			uint32_t s = 0;
+			for (size_t k = 0; k < ks; k++)
+				s += vs[k * ch + c];
+			h[c] = s;
+			for (size_t j = ch + c; j < n; j += ch) {
+				s += vs[j + (ks - 1) * ch] - vs[j - ch];
+				h[j] = s;
+			}
+		}
+	}
+	box_div(d, h, n, inv);
+}
+
+GPX_HOT static void box_add_row(uint32_t *restrict s, const uint8_t *restrict p, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
 		s[j] += p[j];
 }
 
 GPX_HOT static void box_slide_row(uint32_t *restrict s, const uint8_t *restrict add,
-				  const uint8_t *restrict sub, uint32_t n)
+				  const uint8_t *restrict sub, size_t n)
 {
-	for (uint32_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++)
 		s[j] = s[j] + add[j] - sub[j];
 }
 
@@ -236,6 +297,8 @@ static void box_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void *s
 	double inv = 1.0 / ((double)ks * ks);
 	uint32_t *vs = scratch;
 	uint32_t *vc = vs + (size_t)r * ch;
+	uint32_t *hs = (uint32_t *)((uint8_t *)scratch +
+				    GPX_ALIGN_UP(((size_t)W + 2 * (size_t)r) * ch * sizeof(uint32_t)));
 
 	for (uint32_t y = y0; y < y1; y++) {
 		if (y == y0) {
@@ -256,18 +319,7 @@ static void box_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void *s
 			memcpy(vc + ((size_t)W - 1 + (size_t)i) * ch, vc + (size_t)rr * ch,
 			       ch * sizeof(uint32_t));
 		}
-		uint8_t *d = gpx_image_row(a->out, y);
-		for (uint32_t c = 0; c < ch; c++) {
-			uint32_t s = 0;
-			for (uint32_t k = 0; k < ks; k++)
-				s += vs[(size_t)k * ch + c];
-			d[c] = (uint8_t)((double)s * inv + 0.5);
-			for (uint32_t x = 1; x < W; x++) {
-				s += vs[((size_t)x + ks - 1) * ch + c];
-				s -= vs[((size_t)x - 1) * ch + c];
-				d[(size_t)x * ch + c] = (uint8_t)((double)s * inv + 0.5);
-			}
-		}
+		box_horiz(vs, ks, ch, gpx_image_row(a->out, y), n, inv, hs);
 	}
 }
 
@@ -326,16 +378,18 @@ static size_t sharpen_scratch(const double *params, const gpx_image *in, const g
 }
 
 GPX_HOT static void unsharp_row(const uint8_t *restrict s, const uint8_t *restrict b,
-				uint8_t *restrict d, uint32_t n, float amount, int32_t thr)
+				uint8_t *restrict d, size_t n, float amount, int32_t thr)
 {
-	for (uint32_t j = 0; j < n; j++) {
+	for (size_t j = 0; j < n; j++) {
 		int32_t diff = (int32_t)s[j] - (int32_t)b[j];
 		int32_t ad = diff < 0 ? -diff : diff;
-		float v = (float)s[j] + amount * (float)diff;
-		v = v < 0.0f ? 0.0f : v;
-		v = v > 255.0f ? 255.0f : v;
-		uint8_t sharp = (uint8_t)(int32_t)(v + 0.5f);
-		d[j] = ad >= thr ? sharp : s[j];
+		int32_t v = (int32_t)((float)s[j] + amount * (float)diff + 0.5f);
+		v = v < 0 ? 0 : v;
+		v = v > 255 ? 255 : v;
+		/* a mask, not ?:, so the float conversion is not made
+		 * conditional (which -ftrapping-math forbids vectorizing) */
+		int32_t m = -(int32_t)(ad >= thr);
+		d[j] = (uint8_t)((v & m) | ((int32_t)s[j] & ~m));
 	}
 }
 

@@ -25,18 +25,18 @@ int gpx_plan_gray(const double *params, const gpx_image *in, uint32_t *w, uint32
 
 /* ---- luma --------------------------------------------------------------- */
 
-GPX_HOT static void luma_rgb(const uint8_t *restrict s, uint8_t *restrict d, uint32_t n,
-			     uint32_t wr, uint32_t wg, uint32_t wb)
+GPX_HOT static void luma_rgb(const uint8_t *restrict s, uint8_t *restrict d, size_t n, uint32_t wr,
+			     uint32_t wg, uint32_t wb)
 {
-	for (uint32_t x = 0; x < n; x++)
+	for (size_t x = 0; x < n; x++)
 		d[x] = (uint8_t)((wr * s[3 * x] + wg * s[3 * x + 1] + wb * s[3 * x + 2] + 32768u) >>
 				 16);
 }
 
-GPX_HOT static void luma_rgba(const uint8_t *restrict s, uint8_t *restrict d, uint32_t n,
-			      uint32_t wr, uint32_t wg, uint32_t wb)
+GPX_HOT static void luma_rgba(const uint8_t *restrict s, uint8_t *restrict d, size_t n, uint32_t wr,
+			      uint32_t wg, uint32_t wb)
 {
-	for (uint32_t x = 0; x < n; x++)
+	for (size_t x = 0; x < n; x++)
 		d[x] = (uint8_t)((wr * s[4 * x] + wg * s[4 * x + 1] + wb * s[4 * x + 2] + 32768u) >>
 				 16);
 }
@@ -53,9 +53,9 @@ void gpx_luma_row(const uint8_t *restrict src, uint32_t channels, uint8_t *restr
 }
 
 GPX_HOT static void gray_to_rgba(const uint8_t *restrict g, uint8_t *restrict d,
-				 const uint8_t *restrict s, uint32_t n)
+				 const uint8_t *restrict s, size_t n)
 {
-	for (uint32_t x = 0; x < n; x++) {
+	for (size_t x = 0; x < n; x++) {
 		d[4 * x] = g[x];
 		d[4 * x + 1] = g[x];
 		d[4 * x + 2] = g[x];
@@ -78,31 +78,39 @@ enum { GRAY_BT601, GRAY_BT709, GRAY_AVERAGE, GRAY_LIGHTNESS, GRAY_LUMINOSITY };
 static const char *const gray_algorithms[] = {"bt601",	   "bt709",	 "average",
 					      "lightness", "luminosity", NULL};
 
-GPX_HOT static void gray_avg(const uint8_t *restrict s, uint32_t ch, uint8_t *restrict d,
-			     uint32_t n)
+GPX_HOT static void gray_avg(const uint8_t *restrict s, size_t ch, uint8_t *restrict d, size_t n)
 {
 	/* round(S/3) == (S+1)/3 == ((S+1)*21846)>>16 for S+1 <= 766 */
 	if (ch == 3) {
-		for (uint32_t x = 0; x < n; x++)
+		for (size_t x = 0; x < n; x++)
 			d[x] = (uint8_t)(((uint32_t)s[3 * x] + s[3 * x + 1] + s[3 * x + 2] + 1u) *
 					 21846u >> 16);
 	} else {
-		for (uint32_t x = 0; x < n; x++)
+		for (size_t x = 0; x < n; x++)
 			d[x] = (uint8_t)(((uint32_t)s[4 * x] + s[4 * x + 1] + s[4 * x + 2] + 1u) *
 					 21846u >> 16);
 	}
 }
 
-GPX_HOT static void gray_lightness(const uint8_t *restrict s, uint32_t ch, uint8_t *restrict d,
-				   uint32_t n)
+static inline __attribute__((always_inline)) void
+lightness_n(const uint8_t *restrict s, uint8_t *restrict d, size_t n, size_t ch)
 {
-	for (uint32_t x = 0; x < n; x++) {
+	for (size_t x = 0; x < n; x++) {
 		uint32_t r = s[ch * x], g = s[ch * x + 1], b = s[ch * x + 2];
 		uint32_t mx = r > g ? r : g, mn = r < g ? r : g;
 		mx = mx > b ? mx : b;
 		mn = mn < b ? mn : b;
 		d[x] = (uint8_t)((mx + mn + 1u) >> 1);
 	}
+}
+
+GPX_HOT static void gray_lightness(const uint8_t *restrict s, size_t ch, uint8_t *restrict d,
+				   size_t n)
+{
+	if (ch == 3)
+		lightness_n(s, d, n, 3);
+	else
+		lightness_n(s, d, n, 4);
 }
 
 static void grayscale_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void *scratch)
@@ -179,18 +187,17 @@ const gpx_filter_def gpx_fdef_grayscale = {
 
 /* ---- invert ------------------------------------------------------------- */
 
-GPX_HOT static void invert_row(const uint8_t *restrict s, uint8_t *restrict d, uint32_t n,
-			       uint32_t ch)
+GPX_HOT static void invert_row(const uint8_t *restrict s, uint8_t *restrict d, size_t n, size_t ch)
 {
 	if (ch == 4) {
-		for (uint32_t x = 0; x < n; x++) {
+		for (size_t x = 0; x < n; x++) {
 			d[4 * x] = (uint8_t)(255 - s[4 * x]);
 			d[4 * x + 1] = (uint8_t)(255 - s[4 * x + 1]);
 			d[4 * x + 2] = (uint8_t)(255 - s[4 * x + 2]);
 			d[4 * x + 3] = s[4 * x + 3];
 		}
 	} else {
-		for (uint32_t i = 0; i < n * ch; i++)
+		for (size_t i = 0; i < n * ch; i++)
 			d[i] = (uint8_t)(255 - s[i]);
 	}
 }
@@ -219,18 +226,18 @@ const gpx_filter_def gpx_fdef_invert = {
 /* ---- lookup-table filters ----------------------------------------------- */
 
 /* Applies a 256-entry table to the color channels; alpha is kept. */
-GPX_HOT static void lut_row(const uint8_t *restrict s, uint8_t *restrict d, uint32_t n,
-			    uint32_t ch, const uint8_t *restrict lut)
+GPX_HOT static void lut_row(const uint8_t *restrict s, uint8_t *restrict d, size_t n, size_t ch,
+			    const uint8_t *restrict lut)
 {
 	if (ch == 4) {
-		for (uint32_t x = 0; x < n; x++) {
+		for (size_t x = 0; x < n; x++) {
 			d[4 * x] = lut[s[4 * x]];
 			d[4 * x + 1] = lut[s[4 * x + 1]];
 			d[4 * x + 2] = lut[s[4 * x + 2]];
 			d[4 * x + 3] = s[4 * x + 3];
 		}
 	} else {
-		for (uint32_t i = 0; i < n * ch; i++)
+		for (size_t i = 0; i < n * ch; i++)
 			d[i] = lut[s[i]];
 	}
 }
@@ -302,9 +309,9 @@ const gpx_filter_def gpx_fdef_brightness_contrast = {
 
 /* ---- threshold ---------------------------------------------------------- */
 
-GPX_HOT static void threshold_row(uint8_t *restrict g, uint32_t n, uint32_t t)
+GPX_HOT static void threshold_row(uint8_t *restrict g, size_t n, uint32_t t)
 {
-	for (uint32_t x = 0; x < n; x++)
+	for (size_t x = 0; x < n; x++)
 		g[x] = g[x] >= t ? 255 : 0;
 }
 
@@ -361,33 +368,36 @@ static int plan_sepia(const double *params, const gpx_image *in, uint32_t *w, ui
 	return 0;
 }
 
-static inline float sepia_mix(float p, float s, float k)
+/* One channel: p + k*(sepia - p), rounded, clamped. */
+static inline __attribute__((always_inline)) uint8_t sepia_mix(float p, float sp, float k)
 {
-	s = s > 255.0f ? 255.0f : s;
-	return p + k * (s - p);
+	return gpx_f2u8(p + k * (sp - p));
 }
 
-GPX_HOT static void sepia_row(const uint8_t *restrict s, uint32_t ic, uint8_t *restrict d,
-			      uint32_t oc, uint32_t n, float k)
+static inline __attribute__((always_inline)) void
+sepia_n(const uint8_t *restrict s, size_t ic, uint8_t *restrict d, size_t oc, size_t n, float k)
 {
-	for (uint32_t x = 0; x < n; x++) {
-		float r, g, b;
-		if (ic == 1) {
-			r = g = b = (float)s[x];
-		} else {
-			r = (float)s[ic * x];
-			g = (float)s[ic * x + 1];
-			b = (float)s[ic * x + 2];
-		}
-		float sr = 0.393f * r + 0.769f * g + 0.189f * b;
-		float sg = 0.349f * r + 0.686f * g + 0.168f * b;
-		float sb = 0.272f * r + 0.534f * g + 0.131f * b;
-		d[oc * x] = gpx_f2u8(sepia_mix(r, sr, k));
-		d[oc * x + 1] = gpx_f2u8(sepia_mix(g, sg, k));
-		d[oc * x + 2] = gpx_f2u8(sepia_mix(b, sb, k));
+	for (size_t x = 0; x < n; x++) {
+		float r = (float)s[ic * x];
+		float g = ic == 1 ? r : (float)s[ic * x + 1];
+		float b = ic == 1 ? r : (float)s[ic * x + 2];
+		d[oc * x] = sepia_mix(r, 0.393f * r + 0.769f * g + 0.189f * b, k);
+		d[oc * x + 1] = sepia_mix(g, 0.349f * r + 0.686f * g + 0.168f * b, k);
+		d[oc * x + 2] = sepia_mix(b, 0.272f * r + 0.534f * g + 0.131f * b, k);
 		if (oc == 4)
 			d[oc * x + 3] = s[ic * x + 3];
 	}
+}
+
+GPX_HOT static void sepia_row(const uint8_t *restrict s, size_t ic, uint8_t *restrict d, size_t oc,
+			      size_t n, float k)
+{
+	if (ic == 1)
+		sepia_n(s, 1, d, 3, n, k);
+	else if (ic == 3)
+		sepia_n(s, 3, d, 3, n, k);
+	else
+		sepia_n(s, 4, d, 4, n, k);
 }
 
 static void sepia_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void *scratch)

@@ -1,5 +1,4 @@
 /* edge: Sobel gradient magnitude of the BT.601 luma. docs/filters.md. */
-#include <math.h>
 #include <string.h>
 
 #include "engine/filters/internal.h"
@@ -20,18 +19,29 @@ static void luma_padded(const gpx_image *in, uint32_t y, uint8_t *row)
 }
 
 GPX_HOT static void sobel_row(const uint8_t *restrict t, const uint8_t *restrict m,
-			      const uint8_t *restrict b, uint8_t *restrict d, uint32_t n,
-			      int32_t thr)
+			      const uint8_t *restrict b, uint8_t *restrict d, size_t n, int32_t thr)
 {
-	for (uint32_t x = 0; x < n; x++) {
+	for (size_t x = 0; x < n; x++) {
 		int32_t gx = ((int32_t)t[x + 2] + 2 * m[x + 2] + b[x + 2]) -
 			     ((int32_t)t[x] + 2 * m[x] + b[x]);
 		int32_t gy = ((int32_t)b[x] + 2 * b[x + 1] + b[x + 2]) -
 			     ((int32_t)t[x] + 2 * t[x + 1] + t[x + 2]);
-		float v = sqrtf((float)(gx * gx + gy * gy));
-		v = v > 255.0f ? 255.0f : v;
-		uint32_t mag = (uint32_t)(int32_t)(v + 0.5f);
-		uint32_t bin = mag >= (uint32_t)thr ? 255u : 0u;
+		/* min(255, round(sqrt(s))) without sqrt: the largest k <= 255
+		 * with k(k-1) < s (sqrt(s) is never exactly k - 1/2). Integer
+		 * only: exact, and it vectorizes (sqrtf would not, for errno). */
+		int32_t sq = gx * gx + gy * gy;
+		int32_t mag = 0, c;
+#define SOBEL_STEP(bit) (c = mag + (bit), mag = c * (c - 1) < sq ? c : mag)
+		SOBEL_STEP(128);
+		SOBEL_STEP(64);
+		SOBEL_STEP(32);
+		SOBEL_STEP(16);
+		SOBEL_STEP(8);
+		SOBEL_STEP(4);
+		SOBEL_STEP(2);
+		SOBEL_STEP(1);
+#undef SOBEL_STEP
+		int32_t bin = mag >= thr ? 255 : 0;
 		d[x] = (uint8_t)(thr > 0 ? bin : mag);
 	}
 }

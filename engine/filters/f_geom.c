@@ -204,20 +204,78 @@ static void resize_prepare(const double *params, const gpx_image *in, const gpx_
 	rs_axis_build(f, in->height, out->height, &ay);
 }
 
+/* The vertical result row, then T zero floats per channel so that every
+ * output reads exactly T taps (the unused ones weigh 0). */
 static size_t resize_scratch(const double *params, const gpx_image *in, const gpx_image *out)
 {
-	return (size_t)in->width * in->channels * sizeof(float);
+	uint32_t T = rs_taps((int)params[RS_FILTER], in->width, out->width);
+	return ((size_t)in->width + T) * in->channels * sizeof(float);
 }
 
-GPX_HOT static void rs_vert(const uint8_t *restrict p, float w, float *restrict acc, uint32_t n,
+GPX_HOT static void rs_vert(const uint8_t *restrict p, float w, float *restrict acc, size_t n,
 			    int first)
 {
 	if (first) {
-		for (uint32_t j = 0; j < n; j++)
+		for (size_t j = 0; j < n; j++)
 			acc[j] = w * (float)p[j];
 	} else {
-		for (uint32_t j = 0; j < n; j++)
+		for (size_t j = 0; j < n; j++)
 			acc[j] += w * (float)p[j];
+	}
+}
+
+/* d[x] = sum_k w[x][k] * vr[start[x] + k], k < T, for CH channels. */
+static inline __attribute__((always_inline)) void
+rs_horiz_n(const float *restrict vr, const int32_t *restrict start, const float *restrict w,
+	   size_t T, uint8_t *restrict d, size_t ow, size_t ch)
+{
+	for (size_t x = 0; x < ow; x++) {
+		const float *src = vr + (size_t)start[x] * ch;
+		const float *wx = w + x * T;
+		float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+		for (size_t k = 0; k < T; k++)
+			for (size_t c = 0; c < ch; c++)
+				acc[c] += wx[k] * src[k * ch + c];
+		for (size_t c = 0; c < ch; c++)
+			d[x * ch + c] = gpx_f2u8(acc[c]);
+	}
+}
+
+GPX_HOT static void rs_horiz(const float *vr, const rs_axis *ax, uint8_t *d, size_t ow, size_t ch)
+{
+	/* constant channel counts (and T for bilinear) let the compiler
+	 * unroll the inner loops */
+	if (ax->T == 2) {
+		if (ch == 1)
+			rs_horiz_n(vr, ax->start, ax->w, 2, d, ow, 1);
+		else if (ch == 3)
+			rs_horiz_n(vr, ax->start, ax->w, 2, d, ow, 3);
+		else
+			rs_horiz_n(vr, ax->start, ax->w, 2, d, ow, 4);
+	} else if (ch == 1) {
+		rs_horiz_n(vr, ax->start, ax->w, ax->T, d, ow, 1);
+	} else if (ch == 3) {
+		rs_horiz_n(vr, ax->start, ax->w, ax->T, d, ow, 3);
+	} else {
+		rs_horiz_n(vr, ax->start, ax->w, ax->T, d, ow, 4);
+	}
+}
+
+static void copy_px_n(uint8_t *restrict d, const uint8_t *restrict s, const int32_t *restrict idx,
+		      size_t n, size_t ch)
+{
+	switch (ch) {
+	case 1:
+		for (size_t x = 0; x < n; x++)
+			d[x] = s[idx[x]];
+		break;
+	case 3:
+		for (size_t x = 0; x < n; x++)
+			memcpy(d + 3 * x, s + 3 * (size_t)idx[x], 3);
+		break;
+	default:
+		for (size_t x = 0; x < n; x++)
+			memcpy(d + 4 * x, s + 4 * (size_t)idx[x], 4);
 	}
 }
 
@@ -225,39 +283,25 @@ static void resize_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void
 {
 	const gpx_image *in = a->in;
 	gpx_image *out = a->out;
-	uint32_t ch = in->channels, ow = out->width;
+	size_t ch = in->channels, ow = out->width;
 	int f = (int)a->params[RS_FILTER];
 	rs_axis ax, ay;
 	resize_axes(a->params, in, out, a->state, &ax, &ay);
 
 	if (f == RS_NEAREST) {
-		for (uint32_t y = y0; y < y1; y++) {
-			const uint8_t *s = gpx_image_row(in, (uint32_t)ay.start[y]);
-			uint8_t *d = gpx_image_row(out, y);
-			for (uint32_t x = 0; x < ow; x++)
-				for (uint32_t c = 0; c < ch; c++)
-					d[(size_t)x * ch + c] = s[(size_t)ax.start[x] * ch + c];
-		}
+		for (uint32_t y = y0; y < y1; y++)
+			copy_px_n(gpx_image_row(out, y), gpx_image_row(in, (uint32_t)ay.start[y]),
+				  ax.start, ow, ch);
 		return;
 	}
 	float *vr = scratch;
-	uint32_t n = in->width * ch;
+	size_t n = (size_t)in->width * ch;
+	memset(vr + n, 0, (size_t)ax.T * ch * sizeof(float));
 	for (uint32_t y = y0; y < y1; y++) {
 		const float *wy = ay.w + (size_t)y * ay.T;
 		for (int32_t k = 0; k < ay.n[y]; k++)
 			rs_vert(gpx_image_row(in, (uint32_t)(ay.start[y] + k)), wy[k], vr, n, k == 0);
-		uint8_t *d = gpx_image_row(out, y);
-		for (uint32_t x = 0; x < ow; x++) {
-			const float *wx = ax.w + (size_t)x * ax.T;
-			const float *src = vr + (size_t)ax.start[x] * ch;
-			int32_t taps = ax.n[x];
-			for (uint32_t c = 0; c < ch; c++) {
-				float acc = 0.0f;
-				for (int32_t k = 0; k < taps; k++)
-					acc += wx[k] * src[(size_t)k * ch + c];
-				d[(size_t)x * ch + c] = gpx_f2u8(acc);
-			}
-		}
+		rs_horiz(vr, &ax, gpx_image_row(out, y), ow, ch);
 	}
 }
 
@@ -324,42 +368,53 @@ static int rotate_plan(const double *params, const gpx_image *in, uint32_t *w, u
 	return 0;
 }
 
-static inline void copy_px(uint8_t *d, const uint8_t *s, uint32_t ch)
+/* The pixel loops with the channel count as a constant, so each pixel
+ * copy is one 1, 3 or 4 byte move. */
+static inline __attribute__((always_inline)) void
+rotate_n(const gpx_image *in, gpx_image *out, int ang, uint32_t y0, uint32_t y1, size_t ch)
 {
-	for (uint32_t c = 0; c < ch; c++)
-		d[c] = s[c];
-}
-
-static void rotate_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void *scratch)
-{
-	const gpx_image *in = a->in;
-	gpx_image *out = a->out;
-	uint32_t ch = in->channels, W = in->width, H = in->height;
-	int ang = (int)a->params[0];
-
+	uint32_t W = in->width, H = in->height;
 	if (ang == ROT_180) {
 		for (uint32_t y = y0; y < y1; y++) {
 			const uint8_t *s = gpx_image_row(in, H - 1 - y);
 			uint8_t *d = gpx_image_row(out, y);
-			for (uint32_t x = 0; x < W; x++)
-				copy_px(d + (size_t)x * ch, s + (size_t)(W - 1 - x) * ch, ch);
+			for (size_t x = 0; x < W; x++)
+				memcpy(d + x * ch, s + (W - 1 - x) * ch, ch);
 		}
 		return;
 	}
-	/* Output x walks input rows: for each, read a contiguous run of the
-	 * band's source columns and scatter it down the band's rows. */
-	for (uint32_t x = 0; x < out->width; x++) {
-		/* 90 clockwise: out(x, y) = in(y, H-1-x); 270: out(x, y) = in(W-1-y, x) */
+	/* Output x walks input rows: read a contiguous run of the band's
+	 * source columns and scatter it down the band's rows (a y1-y0 line
+	 * working set). 90 clockwise: out(x, y) = in(y, H-1-x);
+	 * 270: out(x, y) = in(W-1-y, x). */
+	uint8_t *d0 = gpx_image_row(out, y0);
+	size_t ostride = out->stride;
+	for (size_t x = 0; x < out->width; x++) {
+		uint8_t *d = d0 + x * ch;
 		if (ang == ROT_90) {
-			const uint8_t *s = gpx_image_row(in, H - 1 - x);
-			for (uint32_t y = y0; y < y1; y++)
-				copy_px(gpx_image_row(out, y) + (size_t)x * ch, s + (size_t)y * ch, ch);
+			const uint8_t *s = gpx_image_row(in, H - 1 - (uint32_t)x) + (size_t)y0 * ch;
+			for (size_t y = 0; y < y1 - y0; y++)
+				memcpy(d + y * ostride, s + y * ch, ch);
 		} else {
-			const uint8_t *s = gpx_image_row(in, x);
-			for (uint32_t y = y0; y < y1; y++)
-				copy_px(gpx_image_row(out, y) + (size_t)x * ch,
-					s + (size_t)(W - 1 - y) * ch, ch);
+			const uint8_t *s = gpx_image_row(in, (uint32_t)x) + (size_t)(W - 1 - y0) * ch;
+			for (size_t y = 0; y < y1 - y0; y++)
+				memcpy(d + y * ostride, s - y * ch, ch);
 		}
+	}
+}
+
+static void rotate_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void *scratch)
+{
+	int ang = (int)a->params[0];
+	switch (a->in->channels) {
+	case 1:
+		rotate_n(a->in, a->out, ang, y0, y1, 1);
+		break;
+	case 3:
+		rotate_n(a->in, a->out, ang, y0, y1, 3);
+		break;
+	default:
+		rotate_n(a->in, a->out, ang, y0, y1, 4);
 	}
 }
 
@@ -391,6 +446,13 @@ const gpx_filter_def gpx_fdef_rotate = {
 enum { FLIP_H, FLIP_V, FLIP_BOTH };
 static const char *const flip_directions[] = {"horizontal", "vertical", "both", NULL};
 
+static inline __attribute__((always_inline)) void
+mirror_row(const uint8_t *restrict s, uint8_t *restrict d, size_t W, size_t ch)
+{
+	for (size_t x = 0; x < W; x++)
+		memcpy(d + x * ch, s + (W - 1 - x) * ch, ch);
+}
+
 static void flip_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void *scratch)
 {
 	const gpx_image *in = a->in;
@@ -399,12 +461,14 @@ static void flip_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void *
 	for (uint32_t y = y0; y < y1; y++) {
 		const uint8_t *s = gpx_image_row(in, dir == FLIP_H ? y : H - 1 - y);
 		uint8_t *d = gpx_image_row(a->out, y);
-		if (dir == FLIP_V) {
+		if (dir == FLIP_V)
 			memcpy(d, s, (size_t)W * ch);
-			continue;
-		}
-		for (uint32_t x = 0; x < W; x++)
-			copy_px(d + (size_t)x * ch, s + (size_t)(W - 1 - x) * ch, ch);
+		else if (ch == 1)
+			mirror_row(s, d, W, 1);
+		else if (ch == 3)
+			mirror_row(s, d, W, 3);
+		else
+			mirror_row(s, d, W, 4);
 	}
 }
 

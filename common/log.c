@@ -17,6 +17,19 @@ void gpx_log_setup(gpx_log_format fmt, gpx_log_level level)
 	log_level = level;
 }
 
+void gpx_log_buffered(int on)
+{
+	/* A server logs a line per request: with a full buffer flushed once
+	 * per event-loop iteration, many lines share one write(2). */
+	static char buf[1 << 16];
+	setvbuf(stderr, on ? buf : NULL, on ? _IOFBF : _IONBF, on ? sizeof(buf) : 0);
+}
+
+void gpx_log_flush(void)
+{
+	fflush(stderr);
+}
+
 int gpx_log_enabled(gpx_log_level level)
 {
 	return level >= log_level;

@@ -26,6 +26,10 @@ typedef struct gpx_log_field {
 } gpx_log_field;
 
 void gpx_log_setup(gpx_log_format fmt, gpx_log_level level);
+/* Full buffering of stderr (call before threads start); the caller then
+ * flushes with gpx_log_flush, e.g. once per event-loop iteration. */
+void gpx_log_buffered(int on);
+void gpx_log_flush(void);
 int gpx_log_enabled(gpx_log_level level);
 int gpx_log_level_parse(const char *s, gpx_log_level *out);
 int gpx_log_format_parse(const char *s, gpx_log_format *out);

@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	gpx_config_defaults(&srv.cfg);
 	pthread_mutex_init(&srv.watch_lock, NULL);
+	gpx_metrics_init(&srv.metrics);
 	char err[512];
 	int rc = gpx_config_load(&srv.cfg, argc, argv, environ, err, sizeof(err));
 	if (rc != 0) {
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
 		return rc < 0 ? 2 : 0;
 	}
 	gpx_log_setup(srv.cfg.log_format, srv.cfg.log_level);
+	gpx_log_buffered(1);
 	srv.started_wall = gpx_now_wall();
 	raise_fd_limit();
 
@@ -107,6 +109,7 @@ int main(int argc, char **argv)
 	snprintf(where, sizeof(where), shown, host[0] ? host : "0.0.0.0", port);
 	printf("gpixd %s listening on http://%s\n", GPX_VERSION, where);
 	fflush(stdout);
+	gpx_log_flush();
 	gpx_info("gpixd %s listening on http://%s (io-threads %d, workers %d)", GPX_VERSION, where,
 		 n, srv.cfg.workers);
 
@@ -162,5 +165,6 @@ int main(int argc, char **argv)
 	free(ios);
 	free(iop);
 	gpx_info("stopped");
+	gpx_log_flush();
 	return 0;
 }

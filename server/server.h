@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "server/config.h"
+#include "server/metrics.h"
 #include "server/rpc/methods.h"
 
 struct gpx_io;
@@ -23,6 +24,7 @@ typedef struct gpx_server {
 	struct gpx_engine *engine; /* store, codecs, filters, queue (may be NULL in tests) */
 	struct gpx_io **ios;
 	int nios;
+	gpx_metrics metrics;
 	/* Open health Watch streams, told NOT_SERVING when draining. */
 	pthread_mutex_t watch_lock;
 	struct gpx_watcher *watchers;

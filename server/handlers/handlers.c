@@ -13,6 +13,7 @@ void gpx_handlers_register(gpx_server *srv)
 		gpx_handlers_register_process(srv);
 		gpx_handlers_register_streams(srv);
 		gpx_handlers_register_tune(srv);
+		gpx_handlers_register_web(srv);
 		gpx_router_add_raw(gpx_route_process_raw);
 	}
 }

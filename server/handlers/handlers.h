@@ -14,6 +14,7 @@ void gpx_handlers_register_images(gpx_server *srv);
 void gpx_handlers_register_streams(gpx_server *srv);
 void gpx_handlers_register_tune(gpx_server *srv);
 void gpx_handlers_register_reflection(gpx_server *srv);
+void gpx_handlers_register_web(gpx_server *srv);
 
 /* Draining: health watchers on this loop get NOT_SERVING and end. */
 void gpx_health_drain(gpx_server *srv, gpx_loop *loop);

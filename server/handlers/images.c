@@ -368,6 +368,7 @@ static void upload_body_done(gpx_exchange *ex, gpx_buf *body, void *arg)
 		gpx_status_set(&st, GPX_INVALID_ARGUMENT, "empty upload: send the image bytes");
 		goto fail;
 	}
+	atomic_fetch_add(&ex->srv->metrics.upload_bytes, u->len);
 	u->ex = ex;
 	u->work.run = upload_run;
 	u->work.complete = upload_complete;

@@ -101,6 +101,11 @@ int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_
 	if ((p->max_width || p->max_height) && fit(srv, p, &out, &ctx, st) < 0)
 		goto done;
 	p->filter_ms = ms_since(t);
+	/* Per-step timing is not split out by the pipeline: each step of the
+	 * job is counted once and observes the whole filter stage. */
+	for (size_t i = 0; i < gpx_pipeline_len(p->pipeline); i++)
+		gpx_metrics_filter(&srv->metrics, "cpu", gpx_pipeline_step_filter(p->pipeline, i)->name,
+				   p->filter_ms / 1000.0);
 
 	if (p->on_stage)
 		p->on_stage(p->progress_ud, "encode");

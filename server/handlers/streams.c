@@ -280,6 +280,7 @@ static void up_message(gpx_call *c, ProtobufCMessage *m)
 		off += (size_t)w;
 	}
 	u->received += req->chunk.len;
+	atomic_fetch_add(&c->srv->metrics.upload_bytes, req->chunk.len);
 	protobuf_c_message_free_unpacked(m, NULL);
 	return;
 fail:

@@ -256,7 +256,10 @@ static void add_headers(h1_req *r, struct MHD_Response *resp)
 			continue;
 		MHD_add_response_header(resp, n, r->rh[i].value);
 	}
-	MHD_add_response_header(resp, "x-request-id", r->ex.request_id);
+	gpx_header auto_h[4];
+	size_t nauto = gpx_ex_auto_headers(&r->ex, auto_h, 4);
+	for (size_t i = 0; i < nauto; i++)
+		MHD_add_response_header(resp, auto_h[i].name, auto_h[i].value);
 	if (r->close_after || (r->ex.responded && !r->input_ended))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
@@ -354,6 +357,12 @@ static void begin(h1_req *r, const char *method)
 	gpx_ex_begin(ex);
 }
 
+static int body_expected(const h1_req *r)
+{
+	const char *cl = gpx_ex_header(&r->ex, "content-length");
+	return gpx_ex_header(&r->ex, "transfer-encoding") || (cl && strcmp(cl, "0") != 0);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -366,7 +375,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO;
 	if (!r->begun) {
 		begin(r, method);
-		if (r->ex.ended)
+		/* Without a body there is no later call with data: the request
+		 * is complete now. */
+		if (!body_expected(r)) {
+			r->input_ended = 1;
+			if (!r->ex.ended && !r->discard && r->ex.on_end)
+				r->ex.on_end(&r->ex);
+		}
+		/* MHD closes the connection when a response is queued before
+		 * the request was read to its end, so a complete request waits
+		 * for the next call (it comes at once) unless it must close. */
+		if (r->ex.ended && (r->close_after || !r->input_ended))
 			return queue(r);
 		return MHD_YES;
 	}
@@ -513,12 +532,12 @@ int gpx_h1_init(gpx_io *io)
 	io->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
 			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, io, MHD_OPTION_URI_LOG_CALLBACK, on_uri, io,
+		0, NULL, NULL, on_request, io, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, io,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, io,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, io, MHD_OPTION_NOTIFY_CONNECTION,
 		on_connection, io, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-		MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, io,
 		MHD_OPTION_END);
 	if (!io->mhd) {
 		free(st);

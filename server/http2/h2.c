@@ -82,13 +82,14 @@ static void conn_mark(h2_conn *c)
 
 /* Copies headers into one allocation: nv array followed by the strings. */
 static nghttp2_nv *copy_nv(const char *status, const gpx_header *h, size_t n,
-			   const char *request_id, size_t *nout)
+			   const gpx_header *auto_h, size_t nauto, size_t *nout)
 {
-	size_t total = 0, count = n + (status ? 1 : 0) + (request_id ? 1 : 0);
+	size_t total = 0, count = n + (status ? 1 : 0) + nauto;
 	for (size_t i = 0; i < n; i++)
 		total += strlen(h[i].name) + strlen(h[i].value) + 2;
+	for (size_t i = 0; i < nauto; i++)
+		total += strlen(auto_h[i].name) + strlen(auto_h[i].value) + 2;
 	total += status ? 12 : 0;
-	total += request_id ? strlen(request_id) + 16 : 0;
 	nghttp2_nv *nv = malloc(count * sizeof(*nv) + total);
 	if (!nv)
 		return NULL;
@@ -117,8 +118,8 @@ static nghttp2_nv *copy_nv(const char *status, const gpx_header *h, size_t n,
 			continue;
 		PUT(h[i].name, h[i].value);
 	}
-	if (request_id)
-		PUT("x-request-id", request_id);
+	for (size_t i = 0; i < nauto; i++)
+		PUT(auto_h[i].name, auto_h[i].value);
 #undef PUT
 	*nout = k;
 	return nv;
@@ -131,7 +132,9 @@ static int st_respond(gpx_exchange *ex, int status, const gpx_header *h, size_t 
 		return -1;
 	char st[8];
 	snprintf(st, sizeof(st), "%d", status);
-	s->nva = copy_nv(st, h, n, ex->request_id, &s->nnva);
+	gpx_header auto_h[4];
+	size_t nauto = gpx_ex_auto_headers(ex, auto_h, 4);
+	s->nva = copy_nv(st, h, n, auto_h, nauto, &s->nnva);
 	if (!s->nva)
 		return -1;
 	ex->responded = 1;
@@ -206,7 +209,7 @@ static int st_end(gpx_exchange *ex, const gpx_header *trailers, size_t n)
 	s->end_requested = 1;
 	ex->ended = 1;
 	if (n) {
-		s->trailers = copy_nv(NULL, trailers, n, NULL, &s->ntrailers);
+		s->trailers = copy_nv(NULL, trailers, n, NULL, 0, &s->ntrailers);
 		if (!s->trailers)
 			s->ntrailers = 0;
 	}

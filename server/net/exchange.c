@@ -88,6 +88,32 @@ void gpx_ex_log(gpx_exchange *ex, int aborted)
 			g[k++] = f[i];
 	g[k].key = NULL;
 	gpx_logf(GPX_LOG_INFO, g, "request");
+	if (ex->srv) {
+		int code = ex->code >= 0 ? ex->code
+			   : ex->status && ex->status < 400 ? GPX_OK
+			   : ex->status == 499 || !ex->status ? GPX_CANCELED
+			   : (int)gpx_code_from_http_status(ex->status);
+		gpx_metrics_rpc(&ex->srv->metrics, ex->rpc[0] ? ex->rpc : "other", ex->protocol, code,
+				gpx_now_mono() - ex->started);
+	}
+}
+
+size_t gpx_ex_auto_headers(const gpx_exchange *ex, gpx_header *h, size_t cap)
+{
+	size_t n = 0;
+	if (cap > 0 && ex->request_id[0])
+		h[n++] = (gpx_header){"x-request-id", ex->request_id};
+	const char *origin = gpx_ex_header(ex, "origin");
+	if (origin && ex->srv && cap >= n + 3 && gpx_origin_allowed(ex, origin)) {
+		h[n++] = (gpx_header){"access-control-allow-origin", origin};
+		h[n++] = (gpx_header){"access-control-expose-headers",
+				      "grpc-status, grpc-message, grpc-status-details-bin, "
+				      "grpc-encoding, connect-content-encoding, content-encoding, "
+				      "x-request-id, server-timing, etag, location, retry-after, "
+				      "x-gpix-width, x-gpix-height, x-gpix-backend"};
+		h[n++] = (gpx_header){"vary", "origin"};
+	}
+	return n;
 }
 
 int gpx_ex_reply(gpx_exchange *ex, int status, const char *content_type, const void *body,

@@ -90,6 +90,13 @@ void gpx_ex_begin(gpx_exchange *ex);
  * writes the access-log line. */
 void gpx_ex_log(gpx_exchange *ex, int aborted);
 
+/* Headers every response carries, added by the transports: x-request-id,
+ * and the CORS headers when the request has an allowed Origin. Returns the
+ * count written to h (cap >= 4). */
+size_t gpx_ex_auto_headers(const gpx_exchange *ex, gpx_header *h, size_t cap);
+/* The request's Origin is the server's own or in --allowed-origins. */
+int gpx_origin_allowed(const gpx_exchange *ex, const char *origin);
+
 /* Convenience for simple responses: status, content type, body, and
  * extra headers; adds x-request-id. Ends the exchange. */
 int gpx_ex_reply(gpx_exchange *ex, int status, const char *content_type, const void *body,

@@ -178,6 +178,7 @@ static void on_accept(gpx_watch *w, uint32_t events)
 static void after_events(void *arg)
 {
 	gpx_h2_flush_dirty(arg);
+	gpx_log_flush();
 }
 
 static void on_tick(void *arg)

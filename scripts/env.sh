@@ -10,6 +10,13 @@ case ":$PATH:" in
 *) PATH="$GPIX_NODE_BIN:$PATH" ;;
 esac
 export PATH GPIX_ROOT GPIX_TOOLS GPIX_NODE_BIN
+# The pinned Node carries its own CA list; let it also trust the system's
+# (a proxy's or a company's CA added with update-ca-certificates), as
+# Debian's own node and curl do.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+	NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+	export NODE_EXTRA_CA_CERTS
+fi
 # No prompts, no update or funding banners from npm in scripts.
 NPM_CONFIG_UPDATE_NOTIFIER=false
 NPM_CONFIG_FUND=false

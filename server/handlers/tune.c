@@ -262,6 +262,11 @@ static void tune_message(gpx_call *c, ProtobufCMessage *m)
 	return;
 fail:
 	protobuf_c_message_free_unpacked(m, NULL);
+	if (c->ops->error) {
+		/* The session goes on with its previous state. */
+		c->ops->error(c, &st);
+		return;
+	}
 	if (t->busy) {
 		/* End the call now; the running job frees the session. */
 		t->orphan = 1;

@@ -16,6 +16,7 @@
 #include "server/handlers/engine.h"
 #include "server/handlers/handlers.h"
 #include "server/rpc/router.h"
+#include "server/ws/ws.h"
 
 #define MAX_STATIC_BYTES (32 << 20)
 
@@ -418,6 +419,7 @@ void gpx_handlers_register_web(gpx_server *srv)
 {
 	(void)srv;
 	gpx_router_add_raw(route_preflight);
+	gpx_router_add_raw(gpx_route_ws);
 	gpx_router_add_raw(route_readyz);
 	gpx_router_add_raw(route_metrics);
 	gpx_router_add_raw(route_static);

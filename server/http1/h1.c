@@ -37,6 +37,8 @@ typedef struct h1_req {
 	size_t nhdrs, caphdrs;
 	int begun, input_ended, discard, suspended, queued, close_after, gone;
 	int streaming, reader_suspended;
+	struct upgrade_ctx *upgrade;
+	size_t upgrade_hdrs;
 	gpx_header *rh; /* response headers (strings owned) */
 	size_t nrh;
 	gpx_buf out;
@@ -119,12 +121,54 @@ static size_t rq_pending(gpx_exchange *ex)
 	return ((h1_req *)ex)->out.len;
 }
 
+typedef struct upgrade_ctx {
+	void (*on_socket)(void *ud, int fd, const uint8_t *extra, size_t nextra, void *handle);
+	void *ud;
+} upgrade_ctx;
+
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
+			const char *extra_in, size_t extra_in_size, MHD_socket sock,
+			struct MHD_UpgradeResponseHandle *urh)
+{
+	upgrade_ctx *u = cls;
+	(void)conn;
+	(void)con_cls;
+	u->on_socket(u->ud, sock, (const uint8_t *)extra_in, extra_in_size, urh);
+	free(u);
+}
+
+void gpx_upgrade_close(void *handle)
+{
+	MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+static int rq_upgrade(gpx_exchange *ex, const gpx_header *h, size_t n,
+		      void (*on_socket)(void *ud, int fd, const uint8_t *extra, size_t nextra,
+					void *handle),
+		      void *ud)
+{
+	h1_req *r = (h1_req *)ex;
+	if (ex->responded || r->gone)
+		return -1;
+	upgrade_ctx *u = malloc(sizeof(*u));
+	if (!u)
+		return -1;
+	u->on_socket = on_socket;
+	u->ud = ud;
+	r->upgrade = u;
+	r->upgrade_hdrs = n;
+	rq_respond(ex, 101, h, n);
+	ex->ended = 1;
+	return 0;
+}
+
 static const gpx_exchange_ops h1_ops = {
 	.respond = rq_respond,
 	.write = rq_write,
 	.end = rq_end,
 	.discard_input = rq_discard,
 	.pending = rq_pending,
+	.upgrade = rq_upgrade,
 };
 
 /* ------------------------------------------------------------ suspension list */
@@ -299,8 +343,24 @@ static enum MHD_Result queue_stream(h1_req *r)
 	return ret;
 }
 
+static enum MHD_Result queue_upgrade(h1_req *r)
+{
+	struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgraded, r->upgrade);
+	if (!resp)
+		return MHD_NO;
+	r->upgrade = NULL; /* MHD calls on_upgraded, which frees it */
+	for (size_t i = 0; i < r->nrh; i++)
+		MHD_add_response_header(resp, r->rh[i].name, r->rh[i].value);
+	enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+	MHD_destroy_response(resp);
+	r->queued = 1;
+	return ret;
+}
+
 static enum MHD_Result queue(h1_req *r)
 {
+	if (r->upgrade)
+		return queue_upgrade(r);
 	void *body = NULL;
 	size_t len = 0;
 	body = gpx_buf_steal(&r->out, &len);
@@ -453,6 +513,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	free(r->hdrs);
 	free(r->rh);
+	free(r->upgrade);
 	free(r->ex.method);
 	free(r->ex.path);
 	free(r->ex.query);
@@ -530,7 +591,7 @@ int gpx_h1_init(gpx_io *io)
 	 * connection: the header limit plus room for buffering. */
 	size_t pool = (size_t)cfg->max_header_bytes + 32 * 1024;
 	io->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
+		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
 			MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, io, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, io,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, io,

@@ -43,7 +43,17 @@ typedef struct gpx_exchange_ops {
 	void (*discard_input)(gpx_exchange *ex);
 	/* Bytes written but not yet handed to the socket (for backpressure). */
 	size_t (*pending)(gpx_exchange *ex);
+	/* HTTP/1.1 Upgrade: answers 101 with h, then hands the raw socket to
+	 * on_socket (bytes the client already sent after the request in extra;
+	 * release with gpx_upgrade_close(handle)). NULL on HTTP/2. */
+	int (*upgrade)(gpx_exchange *ex, const gpx_header *h, size_t n,
+		       void (*on_socket)(void *ud, int fd, const uint8_t *extra, size_t nextra,
+					 void *handle),
+		       void *ud);
 } gpx_exchange_ops;
+
+/* Closes an upgraded socket (the handle from on_socket). */
+void gpx_upgrade_close(void *handle);
 
 struct gpx_exchange {
 	const gpx_exchange_ops *ops;

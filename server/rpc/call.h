@@ -30,6 +30,9 @@ typedef struct gpx_call_ops {
 	void (*finish)(gpx_call *c, const gpx_status *st);
 	/* Extra response headers for HTTP (e.g. Retry-After); copied. */
 	void (*header)(gpx_call *c, const char *name, const char *value);
+	/* Optional: reports an error about one request message without ending
+	 * the call (WebSocket's "error" message). NULL: errors end calls. */
+	void (*error)(gpx_call *c, const gpx_status *st);
 } gpx_call_ops;
 
 struct gpx_call {

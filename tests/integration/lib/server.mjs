@@ -142,7 +142,12 @@ class GpixServer {
 		let killed = false;
 		if (this.running) {
 			this.proc.kill("SIGTERM");
-			const t = await Promise.race([this.exited, sleep(timeoutMs).then(() => null)]);
+			let timer;
+			const timeout = new Promise((ok) => {
+				timer = setTimeout(() => ok(null), timeoutMs);
+			});
+			const t = await Promise.race([this.exited, timeout]);
+			clearTimeout(timer);
 			if (t === null) {
 				killed = true;
 				this.proc.kill("SIGKILL");

@@ -88,7 +88,8 @@ int gpx_bands_create(int nthreads, gpx_bands **out)
 		for (int i = 0; i < nthreads - 1; i++) {
 			b->helpers[i].b = b;
 			b->helpers[i].slot = i + 1;
-			if (pthread_create(&b->helpers[i].tid, NULL, helper_main, &b->helpers[i]) != 0)
+			if (pthread_create(&b->helpers[i].tid, NULL, helper_main, &b->helpers[i]) !=
+			    0)
 				goto fail_threads;
 			b->started++;
 		}

@@ -60,22 +60,22 @@ mac2_u8(float *restrict a, const uint8_t *restrict p, const uint8_t *restrict q,
 		a[j] += w * (float)(int32_t)((uint32_t)p[j] + q[j]);
 }
 
-static inline __attribute__((always_inline)) void
-mul_f(float *restrict a, const float *restrict c, float w, size_t m)
+static inline __attribute__((always_inline)) void mul_f(float *restrict a, const float *restrict c,
+							float w, size_t m)
 {
 	for (size_t j = 0; j < m; j++)
 		a[j] = w * c[j];
 }
 
-static inline __attribute__((always_inline)) void
-mac2_f(float *restrict a, const float *restrict p, const float *restrict q, float w, size_t m)
+static inline __attribute__((always_inline)) void mac2_f(float *restrict a, const float *restrict p,
+							 const float *restrict q, float w, size_t m)
 {
 	for (size_t j = 0; j < m; j++)
 		a[j] += w * (p[j] + q[j]);
 }
 
-static inline __attribute__((always_inline)) void
-round_u8(uint8_t *restrict d, const float *restrict a, size_t m)
+static inline __attribute__((always_inline)) void round_u8(uint8_t *restrict d,
+							   const float *restrict a, size_t m)
 {
 	for (size_t j = 0; j < m; j++) {
 		int32_t i = (int32_t)(a[j] + 0.5f);
@@ -121,8 +121,8 @@ void gpx_conv_row(const gpx_image *in, uint32_t y, const float *w, uint32_t ksiz
 		(const uint8_t **)((uint8_t *)acc + GPX_ALIGN_UP(CONV_BLK * sizeof(float)));
 
 	for (uint32_t k = 0; k < ksize; k++)
-		rows[k] = gpx_image_row(in, (uint32_t)gpx_border_index((int64_t)y + k - r,
-									 in->height, border));
+		rows[k] = gpx_image_row(
+			in, (uint32_t)gpx_border_index((int64_t)y + k - r, in->height, border));
 	float *vc = vp + (size_t)r * ch;
 	conv_vert(rows, w, r, vc, n);
 	for (uint32_t i = 1; i <= r; i++) {
@@ -235,8 +235,8 @@ static size_t box_scratch(const double *params, const gpx_image *in, const gpx_i
  * slide it along each channel (O(1) per pixel, sequential). */
 #define BOX_DIRECT_MAX_KS 33
 
-static inline __attribute__((always_inline)) void
-add_u32(uint32_t *restrict h, const uint32_t *restrict v, size_t m)
+static inline __attribute__((always_inline)) void add_u32(uint32_t *restrict h,
+							  const uint32_t *restrict v, size_t m)
 {
 	for (size_t j = 0; j < m; j++)
 		h[j] += v[j];
@@ -297,17 +297,20 @@ static void box_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void *s
 	double inv = 1.0 / ((double)ks * ks);
 	uint32_t *vs = scratch;
 	uint32_t *vc = vs + (size_t)r * ch;
-	uint32_t *hs = (uint32_t *)((uint8_t *)scratch +
-				    GPX_ALIGN_UP(((size_t)W + 2 * (size_t)r) * ch * sizeof(uint32_t)));
+	uint32_t *hs = (uint32_t *)((uint8_t *)scratch + GPX_ALIGN_UP(((size_t)W + 2 * (size_t)r) *
+								      ch * sizeof(uint32_t)));
 
 	for (uint32_t y = y0; y < y1; y++) {
 		if (y == y0) {
 			memset(vc, 0, n * sizeof(uint32_t));
 			for (int64_t k = -r; k <= r; k++)
-				box_add_row(vc, gpx_image_row(in, (uint32_t)gpx_border_index(y + k, H, border)), n);
+				box_add_row(vc,
+					    gpx_image_row(in, (uint32_t)gpx_border_index(y + k, H,
+											 border)),
+					    n);
 		} else {
-			const uint8_t *add =
-				gpx_image_row(in, (uint32_t)gpx_border_index((int64_t)y + r, H, border));
+			const uint8_t *add = gpx_image_row(
+				in, (uint32_t)gpx_border_index((int64_t)y + r, H, border));
 			const uint8_t *sub = gpx_image_row(
 				in, (uint32_t)gpx_border_index((int64_t)y - 1 - r, H, border));
 			box_slide_row(vc, add, sub, n);

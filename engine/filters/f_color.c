@@ -5,8 +5,8 @@
 
 #include "engine/filters/internal.h"
 
-int gpx_plan_same(const double *params, const gpx_image *in, uint32_t *w, uint32_t *h,
-		  uint32_t *ch, gpx_status *st)
+int gpx_plan_same(const double *params, const gpx_image *in, uint32_t *w, uint32_t *h, uint32_t *ch,
+		  gpx_status *st)
 {
 	*w = in->width;
 	*h = in->height;
@@ -14,8 +14,8 @@ int gpx_plan_same(const double *params, const gpx_image *in, uint32_t *w, uint32
 	return 0;
 }
 
-int gpx_plan_gray(const double *params, const gpx_image *in, uint32_t *w, uint32_t *h,
-		  uint32_t *ch, gpx_status *st)
+int gpx_plan_gray(const double *params, const gpx_image *in, uint32_t *w, uint32_t *h, uint32_t *ch,
+		  gpx_status *st)
 {
 	*w = in->width;
 	*h = in->height;
@@ -84,11 +84,13 @@ GPX_HOT static void gray_avg(const uint8_t *restrict s, size_t ch, uint8_t *rest
 	if (ch == 3) {
 		for (size_t x = 0; x < n; x++)
 			d[x] = (uint8_t)(((uint32_t)s[3 * x] + s[3 * x + 1] + s[3 * x + 2] + 1u) *
-					 21846u >> 16);
+						 21846u >>
+					 16);
 	} else {
 		for (size_t x = 0; x < n; x++)
 			d[x] = (uint8_t)(((uint32_t)s[4 * x] + s[4 * x + 1] + s[4 * x + 2] + 1u) *
-					 21846u >> 16);
+						 21846u >>
+					 16);
 	}
 }
 
@@ -140,14 +142,9 @@ static void grayscale_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, v
 			else
 				luma_rgba(s, g, w, 13763, 47186, 4587);
 			break;
-		case GRAY_AVERAGE:
-			gray_avg(s, ch, g, w);
-			break;
-		case GRAY_LIGHTNESS:
-			gray_lightness(s, ch, g, w);
-			break;
-		default:
-			gpx_luma_row(s, ch, g, w);
+		case GRAY_AVERAGE: gray_avg(s, ch, g, w); break;
+		case GRAY_LIGHTNESS: gray_lightness(s, ch, g, w); break;
+		default: gpx_luma_row(s, ch, g, w);
 		}
 		if (oc == 4)
 			gray_to_rgba(g, d, s, w);
@@ -162,8 +159,9 @@ static size_t gray_scratch(const double *params, const gpx_image *in, const gpx_
 static const gpx_param_def grayscale_params[] = {
 	{.name = "algorithm",
 	 .display_name = "Algorithm",
-	 .description = "Luma weights: bt601 (0.299, 0.587, 0.114), bt709 (0.2126, 0.7152, "
-			"0.0722), average, lightness ((max+min)/2) or luminosity (0.21, 0.72, 0.07)",
+	 .description =
+		 "Luma weights: bt601 (0.299, 0.587, 0.114), bt709 (0.2126, 0.7152, "
+		 "0.0722), average, lightness ((max+min)/2) or luminosity (0.21, 0.72, 0.07)",
 	 .type = GPX_PARAM_ENUM,
 	 .def_enum = "bt601",
 	 .options = gray_algorithms},
@@ -260,8 +258,7 @@ static uint8_t round_clamp_d(double v)
 	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-static void bc_prepare(const double *params, const gpx_image *in, const gpx_image *out,
-		       void *state)
+static void bc_prepare(const double *params, const gpx_image *in, const gpx_image *out, void *state)
 {
 	uint8_t *lut = state;
 	/* x*255/100, not x*2.55: 2.55 is not a double, 25.5 must stay 25.5 */

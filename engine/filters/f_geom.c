@@ -50,10 +50,10 @@ static int resize_plan(const double *params, const gpx_image *in, uint32_t *w, u
 	ow = ow ? ow : 1;
 	oh = oh ? oh : 1;
 	if (ow > RESIZE_MAX_SIDE || oh > RESIZE_MAX_SIDE)
-		return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-				      "resize would make a %llux%llu image; the limit is %u per side",
-				      (unsigned long long)ow, (unsigned long long)oh,
-				      RESIZE_MAX_SIDE);
+		return gpx_status_set(
+			st, GPX_INVALID_ARGUMENT,
+			"resize would make a %llux%llu image; the limit is %u per side",
+			(unsigned long long)ow, (unsigned long long)oh, RESIZE_MAX_SIDE);
 	*w = (uint32_t)ow;
 	*h = (uint32_t)oh;
 	*ch = in->channels;
@@ -155,7 +155,8 @@ static void rs_axis_build(int filter, uint32_t in, uint32_t out, rs_axis *ax)
 			ax->start[o] = (int32_t)first;
 			ax->n[o] = (int32_t)(last - first + 1);
 			for (int64_t i = first; i <= last; i++)
-				w[i - first] = (float)(lanczos3(((double)i + 0.5 - center) / fs) / sum);
+				w[i - first] =
+					(float)(lanczos3(((double)i + 0.5 - center) / fs) / sum);
 		}
 	}
 }
@@ -300,7 +301,8 @@ static void resize_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void
 	for (uint32_t y = y0; y < y1; y++) {
 		const float *wy = ay.w + (size_t)y * ay.T;
 		for (int32_t k = 0; k < ay.n[y]; k++)
-			rs_vert(gpx_image_row(in, (uint32_t)(ay.start[y] + k)), wy[k], vr, n, k == 0);
+			rs_vert(gpx_image_row(in, (uint32_t)(ay.start[y] + k)), wy[k], vr, n,
+				k == 0);
 		rs_horiz(vr, &ax, gpx_image_row(out, y), ow, ch);
 	}
 }
@@ -396,7 +398,8 @@ rotate_n(const gpx_image *in, gpx_image *out, int ang, uint32_t y0, uint32_t y1,
 			for (size_t y = 0; y < y1 - y0; y++)
 				memcpy(d + y * ostride, s + y * ch, ch);
 		} else {
-			const uint8_t *s = gpx_image_row(in, (uint32_t)x) + (size_t)(W - 1 - y0) * ch;
+			const uint8_t *s =
+				gpx_image_row(in, (uint32_t)x) + (size_t)(W - 1 - y0) * ch;
 			for (size_t y = 0; y < y1 - y0; y++)
 				memcpy(d + y * ostride, s - y * ch, ch);
 		}
@@ -407,14 +410,9 @@ static void rotate_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void
 {
 	int ang = (int)a->params[0];
 	switch (a->in->channels) {
-	case 1:
-		rotate_n(a->in, a->out, ang, y0, y1, 1);
-		break;
-	case 3:
-		rotate_n(a->in, a->out, ang, y0, y1, 3);
-		break;
-	default:
-		rotate_n(a->in, a->out, ang, y0, y1, 4);
+	case 1: rotate_n(a->in, a->out, ang, y0, y1, 1); break;
+	case 3: rotate_n(a->in, a->out, ang, y0, y1, 3); break;
+	default: rotate_n(a->in, a->out, ang, y0, y1, 4);
 	}
 }
 
@@ -510,13 +508,13 @@ static int crop_plan(const double *params, const gpx_image *in, uint32_t *w, uin
 	if (y < H && chh == 0)
 		chh = H - y;
 	if (x >= W || y >= H || x + cw > W || y + chh > H)
-		return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-				      "crop rectangle x=%llu y=%llu width=%llu height=%llu is outside "
-				      "the %llux%llu image",
-				      (unsigned long long)x, (unsigned long long)y,
-				      (unsigned long long)params[CROP_W],
-				      (unsigned long long)params[CROP_H], (unsigned long long)W,
-				      (unsigned long long)H);
+		return gpx_status_set(
+			st, GPX_INVALID_ARGUMENT,
+			"crop rectangle x=%llu y=%llu width=%llu height=%llu is outside "
+			"the %llux%llu image",
+			(unsigned long long)x, (unsigned long long)y,
+			(unsigned long long)params[CROP_W], (unsigned long long)params[CROP_H],
+			(unsigned long long)W, (unsigned long long)H);
 	*w = (uint32_t)cw;
 	*h = (uint32_t)chh;
 	*ch = in->channels;

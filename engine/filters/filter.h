@@ -33,11 +33,11 @@ typedef struct gpx_param_def {
 	const char *display_name;
 	const char *description;
 	gpx_param_type type;
-	double def_num;       /* NUMBER, INTEGER: default value */
-	int def_bool;         /* BOOL: default value (0 or 1) */
-	const char *def_enum; /* ENUM: default value, one of options */
-	double min, max;      /* NUMBER, INTEGER: inclusive range */
-	double step;          /* NUMBER, INTEGER: UI hint only, not enforced */
+	double def_num;		    /* NUMBER, INTEGER: default value */
+	int def_bool;		    /* BOOL: default value (0 or 1) */
+	const char *def_enum;	    /* ENUM: default value, one of options */
+	double min, max;	    /* NUMBER, INTEGER: inclusive range */
+	double step;		    /* NUMBER, INTEGER: UI hint only, not enforced */
 	const char *const *options; /* ENUM: NULL-terminated list; else NULL */
 } gpx_param_def;
 
@@ -46,7 +46,7 @@ typedef struct gpx_param_def {
  * (INTEGER is integral), BOOL holds 0 or 1, ENUM holds the option index. */
 typedef struct gpx_filter_args {
 	const gpx_image *in;
-	gpx_image *out;       /* allocated by the caller with the geometry plan() gave */
+	gpx_image *out;	      /* allocated by the caller with the geometry plan() gave */
 	const double *params; /* one per parameter, see above */
 	const void *state;    /* what prepare() built; NULL when state_size is NULL */
 } gpx_filter_args;
@@ -74,10 +74,10 @@ typedef struct gpx_filter_def {
 	const char *display_name;
 	const char *description;
 	const gpx_param_def *params;
-	size_t nparams; /* <= GPX_FILTER_MAX_PARAMS */
-	const char *backends; /* comma-separated: "cpu" or "cpu,cuda" */
-	const char *plugin;   /* "" for built-ins */
-	const char *version;  /* "1" */
+	size_t nparams;		   /* <= GPX_FILTER_MAX_PARAMS */
+	const char *backends;	   /* comma-separated: "cpu" or "cpu,cuda" */
+	const char *plugin;	   /* "" for built-ins */
+	const char *version;	   /* "1" */
 	const gpx_filter_cpu *cpu; /* NULL when no CPU implementation */
 	/* Checks that need several parameters at once (blur.kernel_size odd),
 	 * after each value passed its own type and range check. May be NULL.

@@ -37,8 +37,7 @@ static inline int32_t gpx_border_index(int64_t i, int64_t n, int rule)
 	if (n == 1)
 		return 0;
 	switch (rule) {
-	case GPX_BORDER_CLAMP:
-		return i < 0 ? 0 : (int32_t)(n - 1);
+	case GPX_BORDER_CLAMP: return i < 0 ? 0 : (int32_t)(n - 1);
 	case GPX_BORDER_WRAP: {
 		int64_t m = i % n;
 		return (int32_t)(m < 0 ? m + n : m);
@@ -82,10 +81,10 @@ void gpx_put_gray_row(const uint8_t *restrict gray, uint8_t *restrict dst, uint3
 
 /* Geometry helpers for filters that keep the input size; gray output: 1
  * channel for 1 and 3 channel inputs, 4 (R=G=B) for RGBA. */
-int gpx_plan_same(const double *params, const gpx_image *in, uint32_t *w, uint32_t *h,
-		  uint32_t *ch, gpx_status *st);
-int gpx_plan_gray(const double *params, const gpx_image *in, uint32_t *w, uint32_t *h,
-		  uint32_t *ch, gpx_status *st);
+int gpx_plan_same(const double *params, const gpx_image *in, uint32_t *w, uint32_t *h, uint32_t *ch,
+		  gpx_status *st);
+int gpx_plan_gray(const double *params, const gpx_image *in, uint32_t *w, uint32_t *h, uint32_t *ch,
+		  gpx_status *st);
 
 /* Gaussian kernel (docs/filters.md): size from sigma and kernel_size. */
 uint32_t gpx_gauss_ksize(double sigma, double kernel_size);

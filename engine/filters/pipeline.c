@@ -32,9 +32,7 @@ static void step_defaults(step *s, const gpx_filter_def *def)
 	for (size_t i = 0; i < def->nparams; i++) {
 		const gpx_param_def *p = &def->params[i];
 		switch (p->type) {
-		case GPX_PARAM_BOOL:
-			s->v[i] = p->def_bool ? 1.0 : 0.0;
-			break;
+		case GPX_PARAM_BOOL: s->v[i] = p->def_bool ? 1.0 : 0.0; break;
 		case GPX_PARAM_ENUM: {
 			size_t n = gpx_param_noptions(p);
 			for (size_t k = 0; k < n; k++)
@@ -42,8 +40,7 @@ static void step_defaults(step *s, const gpx_filter_def *def)
 					s->v[i] = (double)k;
 			break;
 		}
-		default:
-			s->v[i] = p->def_num;
+		default: s->v[i] = p->def_num;
 		}
 	}
 }
@@ -78,28 +75,29 @@ static int enum_error(const gpx_filter_def *d, const gpx_param_def *p, const cha
 	}
 	if (got)
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-				      "parameter \"%s.%s\" must be one of %s (got \"%.64s\")", d->name,
-				      p->name, list, got);
+				      "parameter \"%s.%s\" must be one of %s (got \"%.64s\")",
+				      d->name, p->name, list, got);
 	return gpx_status_set(st, GPX_INVALID_ARGUMENT, "parameter \"%s.%s\" must be one of %s",
 			      d->name, p->name, list);
 }
 
 /* Checks one typed value and stores it as the pipeline's double. */
-static int resolve_value(const gpx_filter_def *d, const gpx_param_def *p,
-			 const gpx_param_value *v, double *out, gpx_status *st)
+static int resolve_value(const gpx_filter_def *d, const gpx_param_def *p, const gpx_param_value *v,
+			 double *out, gpx_status *st)
 {
 	switch (p->type) {
 	case GPX_PARAM_NUMBER:
 	case GPX_PARAM_INTEGER:
 		if (v->kind != GPX_VALUE_NUMBER)
-			return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-					      "parameter \"%s.%s\" must be %s", d->name, p->name,
-					      p->type == GPX_PARAM_NUMBER ? "a number" : "an integer");
+			return gpx_status_set(
+				st, GPX_INVALID_ARGUMENT, "parameter \"%s.%s\" must be %s", d->name,
+				p->name, p->type == GPX_PARAM_NUMBER ? "a number" : "an integer");
 		return check_number(d, p, v->num, out, st);
 	case GPX_PARAM_BOOL:
 		if (v->kind != GPX_VALUE_BOOL)
 			return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-					      "parameter \"%s.%s\" must be a bool", d->name, p->name);
+					      "parameter \"%s.%s\" must be a bool", d->name,
+					      p->name);
 		*out = v->b ? 1.0 : 0.0;
 		return 0;
 	case GPX_PARAM_ENUM:
@@ -124,21 +122,21 @@ static int resolve_double(const gpx_filter_def *d, const gpx_param_def *p, doubl
 	case GPX_PARAM_BOOL:
 		if (x != 0.0 && x != 1.0)
 			return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-					      "parameter \"%s.%s\" must be 0 or 1 (got %g)", d->name,
-					      p->name, x);
+					      "parameter \"%s.%s\" must be 0 or 1 (got %g)",
+					      d->name, p->name, x);
 		*out = x;
 		return 0;
 	case GPX_PARAM_ENUM: {
 		size_t n = gpx_param_noptions(p);
 		if (!(x >= 0 && x < (double)n) || x != floor(x))
-			return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-					      "parameter \"%s.%s\" takes an option index 0..%zu (got %g)",
-					      d->name, p->name, n ? n - 1 : 0, x);
+			return gpx_status_set(
+				st, GPX_INVALID_ARGUMENT,
+				"parameter \"%s.%s\" takes an option index 0..%zu (got %g)",
+				d->name, p->name, n ? n - 1 : 0, x);
 		*out = x;
 		return 0;
 	}
-	default:
-		return check_number(d, p, x, out, st);
+	default: return check_number(d, p, x, out, st);
 	}
 }
 
@@ -342,21 +340,19 @@ void gpx_pipeline_step_param(const gpx_pipeline *p, size_t step_index, size_t i,
 		out->kind = GPX_VALUE_STRING;
 		out->str = pd->options[(size_t)s->v[i]];
 		break;
-	default:
-		out->kind = GPX_VALUE_NUMBER;
-		out->num = s->v[i];
+	default: out->kind = GPX_VALUE_NUMBER; out->num = s->v[i];
 	}
 }
 
 size_t gpx_pipeline_describe(const gpx_pipeline *p, char *buf, size_t len)
 {
 	size_t off = 0;
-#define PUT(...)                                                                         \
-	do {                                                                             \
+#define PUT(...)                                                                           \
+	do {                                                                               \
 		int w_ = snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0, \
-				  __VA_ARGS__);                                          \
-		if (w_ > 0)                                                              \
-			off += (size_t)w_;                                               \
+				  __VA_ARGS__);                                            \
+		if (w_ > 0)                                                                \
+			off += (size_t)w_;                                                 \
 	} while (0)
 	if (len)
 		buf[0] = '\0';
@@ -395,10 +391,11 @@ static int plan_step(const step *s, const gpx_image *in, uint64_t max_pixels, ui
 		return gpx_status_set(st, GPX_INTERNAL, "filter \"%s\" planned a bad image",
 				      s->def->name);
 	if (max_pixels && (uint64_t)*w * *h > max_pixels)
-		return gpx_status_set(st, GPX_RESOURCE_EXHAUSTED,
-				      "filter \"%s\" would make a %ux%u image, over the limit of %llu "
-				      "pixels",
-				      s->def->name, *w, *h, (unsigned long long)max_pixels);
+		return gpx_status_set(
+			st, GPX_RESOURCE_EXHAUSTED,
+			"filter \"%s\" would make a %ux%u image, over the limit of %llu "
+			"pixels",
+			s->def->name, *w, *h, (unsigned long long)max_pixels);
 	return 0;
 }
 
@@ -471,8 +468,8 @@ static int run_step(const step *s, int index, const gpx_image *in, gpx_image *ou
 	if (plan_step(s, in, ctx ? ctx->max_pixels : 0, &w, &h, &ch, st) != 0)
 		return -1;
 	if (gpx_scratch_image_alloc(pool, out, w, h, ch) != 0)
-		return gpx_status_set(st, GPX_RESOURCE_EXHAUSTED,
-				      "out of memory for a %ux%u image", w, h);
+		return gpx_status_set(st, GPX_RESOURCE_EXHAUSTED, "out of memory for a %ux%u image",
+				      w, h);
 	if (cpu->state_size && (state_bytes = cpu->state_size(s->v, in, out)) > 0) {
 		state = gpx_scratch_get(pool, state_bytes);
 		if (!state)
@@ -492,7 +489,8 @@ static int run_step(const step *s, int index, const gpx_image *in, gpx_image *ou
 	for (uint32_t b = 0; b < j.nbands;) {
 		if (check_stop(ctx, st) != 0)
 			goto fail;
-		uint32_t cnt = j.nbands - b < (uint32_t)nthreads ? j.nbands - b : (uint32_t)nthreads;
+		uint32_t cnt =
+			j.nbands - b < (uint32_t)nthreads ? j.nbands - b : (uint32_t)nthreads;
 		j.first = b;
 		gpx_bands_run(bands, band_fn, &j, cnt);
 		b += cnt;

@@ -42,8 +42,8 @@ typedef enum gpx_value_kind {
 
 typedef struct gpx_param_value {
 	gpx_value_kind kind;
-	double num;      /* NUMBER */
-	int b;           /* BOOL: 0 or 1 */
+	double num;	 /* NUMBER */
+	int b;		 /* BOOL: 0 or 1 */
 	const char *str; /* STRING, NUL-terminated */
 } gpx_param_value;
 
@@ -114,10 +114,10 @@ typedef struct gpx_run_ctx {
 	gpx_progress_fn progress; /* NULL: none */
 	void *progress_ud;
 	const atomic_int *cancel; /* checked between bands; nonzero: GPX_CANCELED */
-	double deadline;          /* gpx_now_mono() seconds; 0: none. GPX_DEADLINE_EXCEEDED */
-	gpx_scratch *scratch;     /* NULL: plain allocations. Not shared between threads */
-	gpx_bands *bands;         /* NULL: bands run on the calling thread */
-	uint64_t max_pixels;      /* 0: no limit. Any step's output over it: RESOURCE_EXHAUSTED */
+	double deadline;	  /* gpx_now_mono() seconds; 0: none. GPX_DEADLINE_EXCEEDED */
+	gpx_scratch *scratch;	  /* NULL: plain allocations. Not shared between threads */
+	gpx_bands *bands;	  /* NULL: bands run on the calling thread */
+	uint64_t max_pixels;	  /* 0: no limit. Any step's output over it: RESOURCE_EXHAUSTED */
 } gpx_run_ctx;
 
 /* Runs the pipeline on `in` (never modified) and fills `out` with a new

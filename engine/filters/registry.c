@@ -6,10 +6,19 @@
 #include "engine/filters/internal.h"
 
 static const gpx_filter_def *const builtin_list[] = {
-	&gpx_fdef_grayscale, &gpx_fdef_blur,   &gpx_fdef_box_blur, &gpx_fdef_edge,
-	&gpx_fdef_sharpen,   &gpx_fdef_invert, &gpx_fdef_brightness_contrast,
-	&gpx_fdef_threshold, &gpx_fdef_sepia,  &gpx_fdef_resize,   &gpx_fdef_rotate,
-	&gpx_fdef_flip,      &gpx_fdef_crop,
+	&gpx_fdef_grayscale,
+	&gpx_fdef_blur,
+	&gpx_fdef_box_blur,
+	&gpx_fdef_edge,
+	&gpx_fdef_sharpen,
+	&gpx_fdef_invert,
+	&gpx_fdef_brightness_contrast,
+	&gpx_fdef_threshold,
+	&gpx_fdef_sepia,
+	&gpx_fdef_resize,
+	&gpx_fdef_rotate,
+	&gpx_fdef_flip,
+	&gpx_fdef_crop,
 };
 #define NBUILTIN (sizeof(builtin_list) / sizeof(builtin_list[0]))
 
@@ -102,8 +111,8 @@ static int check_def(const gpx_filter_registry *r, const gpx_filter_def *d, gpx_
 		return gpx_status_set(st, GPX_ALREADY_EXISTS, "filter \"%s\" is already registered",
 				      d->name);
 	if (d->nparams > GPX_FILTER_MAX_PARAMS || (d->nparams && !d->params))
-		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "filter \"%s\": too many parameters",
-				      d->name);
+		return gpx_status_set(st, GPX_INVALID_ARGUMENT,
+				      "filter \"%s\": too many parameters", d->name);
 	for (size_t i = 0; i < d->nparams; i++) {
 		if (check_param_def(d, &d->params[i], st) != 0)
 			return -1;

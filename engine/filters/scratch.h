@@ -20,7 +20,7 @@ typedef struct gpx_scratch gpx_scratch;
 typedef struct gpx_scratch_stats {
 	size_t idle_buffers;
 	size_t idle_bytes;
-	uint64_t hits;   /* gets served from the pool */
+	uint64_t hits;	 /* gets served from the pool */
 	uint64_t misses; /* gets that had to allocate */
 } gpx_scratch_stats;
 

@@ -73,18 +73,13 @@ static void process(struct gpx_queue *q, worker *w, gpx_job *job)
 	/* Counters first, so whoever done() wakes sees them. */
 	pthread_mutex_lock(&q->mu);
 	switch (outcome) {
-	case 0:
-		q->completed++;
-		break;
+	case 0: q->completed++; break;
 	case 1:
 		q->completed++;
 		q->failed++;
 		break;
-	case 2:
-		q->dropped_deadline++;
-		break;
-	default:
-		q->dropped_canceled++;
+	case 2: q->dropped_deadline++; break;
+	default: q->dropped_canceled++;
 	}
 	pthread_mutex_unlock(&q->mu);
 
@@ -170,8 +165,8 @@ int gpx_queue_create_opts(int workers, int depth, const gpx_queue_opts *opts, gp
 		worker *w = &q->workers[i];
 		w->q = q;
 		w->ctx.index = i;
-		if (gpx_scratch_create(opts ? opts->scratch_buffers : 0, opts ? opts->scratch_bytes : 0,
-				       &w->ctx.scratch) != 0)
+		if (gpx_scratch_create(opts ? opts->scratch_buffers : 0,
+				       opts ? opts->scratch_bytes : 0, &w->ctx.scratch) != 0)
 			goto fail_workers;
 		if (opts && opts->band_threads > 1 &&
 		    gpx_bands_create(opts->band_threads, &w->ctx.bands) != 0)

@@ -29,7 +29,7 @@
 
 /* What a worker thread lends to each job it runs. */
 typedef struct gpx_worker_ctx {
-	int index;            /* 0 .. workers-1 */
+	int index;	      /* 0 .. workers-1 */
 	gpx_scratch *scratch; /* this worker's buffer pool, reused across jobs */
 	gpx_bands *bands;     /* NULL unless band threads were configured */
 } gpx_worker_ctx;
@@ -43,13 +43,13 @@ struct gpx_job {
 	/* Always called once (see above); st is the outcome: run()'s status,
 	 * or why the job never ran. */
 	void (*done)(gpx_job *job, const gpx_status *st);
-	void *ud;        /* the caller's */
-	double deadline; /* gpx_now_mono() seconds; 0: none */
+	void *ud;	   /* the caller's */
+	double deadline;   /* gpx_now_mono() seconds; 0: none */
 	atomic_int cancel; /* set from any thread; the queue and pipeline read it */
 
 	/* Filled by the queue (monotonic seconds / milliseconds). */
 	double enqueued_at;
-	double started_at;    /* 0 when it never ran */
+	double started_at; /* 0 when it never ran */
 	double finished_at;
 	double queue_wait_ms; /* started (or dropped) minus enqueued */
 	double run_ms;
@@ -64,7 +64,7 @@ void gpx_job_init(gpx_job *job, int (*run)(gpx_job *, gpx_worker_ctx *, gpx_stat
 typedef struct gpx_queue gpx_queue;
 
 typedef struct gpx_queue_opts {
-	int band_threads;       /* per worker, incl. the worker itself; <= 1: none */
+	int band_threads;	/* per worker, incl. the worker itself; <= 1: none */
 	size_t scratch_buffers; /* per-worker pool limits; 0: gpx_scratch defaults */
 	size_t scratch_bytes;
 } gpx_queue_opts;
@@ -93,13 +93,13 @@ void gpx_queue_destroy(gpx_queue *q);
 
 typedef struct gpx_queue_stats {
 	int workers;
-	int busy;     /* workers running a job now */
-	int depth;    /* pending jobs */
-	int capacity; /* the depth limit */
-	uint64_t submitted;        /* accepted */
-	uint64_t completed;        /* run() returned (ok or not) */
-	uint64_t failed;           /* ... of which run() returned -1 */
-	uint64_t rejected_full;    /* submit refused: queue full */
+	int busy;		   /* workers running a job now */
+	int depth;		   /* pending jobs */
+	int capacity;		   /* the depth limit */
+	uint64_t submitted;	   /* accepted */
+	uint64_t completed;	   /* run() returned (ok or not) */
+	uint64_t failed;	   /* ... of which run() returned -1 */
+	uint64_t rejected_full;	   /* submit refused: queue full */
 	uint64_t dropped_deadline; /* never ran: deadline passed while queued */
 	uint64_t dropped_canceled; /* never ran: cancelled while queued */
 	uint64_t dropped_shutdown; /* never ran: destroyed while queued */

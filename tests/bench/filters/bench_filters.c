@@ -22,8 +22,20 @@ typedef struct bcase {
 	size_t n;
 } bcase;
 
-#define P(name, v) {name, {.kind = GPX_VALUE_NUMBER, .num = (v)}}
-#define S(name, v) {name, {.kind = GPX_VALUE_STRING, .str = (v)}}
+#define P(name, v)                                           \
+	{                                                    \
+		name,                                        \
+		{                                            \
+			.kind = GPX_VALUE_NUMBER, .num = (v) \
+		}                                            \
+	}
+#define S(name, v)                                           \
+	{                                                    \
+		name,                                        \
+		{                                            \
+			.kind = GPX_VALUE_STRING, .str = (v) \
+		}                                            \
+	}
 
 static const gpx_step_param sigma2[] = {P("sigma", 2)};
 static const gpx_step_param resize_half_bl[] = {P("width", 960)};

@@ -83,7 +83,8 @@ static double gauss_ref(const gpx_image *in, int x, int y, int c, double sigma, 
 		for (int i = 0; i < ks; i++) {
 			int xx = x + i - r;
 			xx = xx < 0 ? -xx : xx >= W ? 2 * W - 2 - xx : xx;
-			acc += w[j] / sum * w[i] / sum * gpx_image_row(in, (uint32_t)yy)[xx * ch + c];
+			acc += w[j] / sum * w[i] / sum *
+			       gpx_image_row(in, (uint32_t)yy)[xx * ch + c];
 		}
 	}
 	return acc;
@@ -165,7 +166,7 @@ START_TEST(test_blur_wrap_border_sees_the_opposite_edge)
 	gpx_status st;
 	ck_assert_int_eq(fx_run1("blur", p, 2, &in, &out, &st), 0);
 	/* height 1: vertical pass is the identity; x=0 is 1 from x=8 */
-	ck_assert_uint_eq(out.data[0], 62); /* 255 * 0.24204 = 61.72 */
+	ck_assert_uint_eq(out.data[0], 62);  /* 255 * 0.24204 = 61.72 */
 	ck_assert_uint_eq(out.data[8], 102); /* 255 * 0.39905 = 101.76 */
 	gpx_image_free(&out);
 	gpx_image_free(&in);

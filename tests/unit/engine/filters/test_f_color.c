@@ -20,9 +20,8 @@ START_TEST(test_grayscale_algorithms_match_their_formulas)
 		const char *alg;
 		uint8_t want[4];
 	} cases[] = {
-		{"bt601", {141, 18, 1, 2}},
-		{"bt709", {143, 18, 1, 2}},
-		{"average", {150, 18, 1, 2}},   /* round(S/3) */
+		{"bt601", {141, 18, 1, 2}},	 {"bt709", {143, 18, 1, 2}},
+		{"average", {150, 18, 1, 2}},	/* round(S/3) */
 		{"lightness", {150, 18, 2, 2}}, /* (max+min+1)>>1: 17.5 -> 18, 1.5 -> 2 */
 		{"luminosity", {143, 18, 1, 2}},
 	};

@@ -48,7 +48,10 @@ START_TEST(test_resize_derives_missing_side_from_aspect_and_fits_box)
 		{{{"height", NUM(25)}}, 1, 50, 25},
 		{{{"width", NUM(100)}, {"height", NUM(100)}}, 2, 100, 50},
 		{{{"width", NUM(300)}, {"height", NUM(50)}}, 2, 100, 50},
-		{{{"width", NUM(100)}, {"height", NUM(100)}, {"keep_aspect", BOOLV(0)}}, 3, 100, 100},
+		{{{"width", NUM(100)}, {"height", NUM(100)}, {"keep_aspect", BOOLV(0)}},
+		 3,
+		 100,
+		 100},
 		{{{"width", NUM(3)}}, 1, 3, 2}, /* 1.5 rounds up */
 		{{{"width", NUM(0)}}, 1, 200, 100},
 	};

@@ -73,8 +73,9 @@ START_TEST(test_build_rejects_out_of_range_values_with_the_range)
 	gpx_step_param p[] = {{"sigma", NUM(0.01)}};
 	expect_build_error("blur", p, 1, "parameter \"blur.sigma\" is 0.01, outside 0.1..50");
 	gpx_step_param q[] = {{"brightness", NUM(-101)}};
-	expect_build_error("brightness_contrast", q, 1,
-			   "parameter \"brightness_contrast.brightness\" is -101, outside -100..100");
+	expect_build_error(
+		"brightness_contrast", q, 1,
+		"parameter \"brightness_contrast.brightness\" is -101, outside -100..100");
 	gpx_step_param r[] = {{"radius", NUM(0)}};
 	expect_build_error("box_blur", r, 1, "parameter \"box_blur.radius\" is 0, outside 1..100");
 	gpx_step_param n[] = {{"sigma", NUM(NAN)}};
@@ -243,7 +244,7 @@ typedef struct prog_log {
 	int last_step;
 	double last_frac;
 	int monotonic;
-	int step_ends; /* calls with fraction 1 */
+	int step_ends;		    /* calls with fraction 1 */
 	atomic_int *cancel_at_call; /* set this flag on call number cancel_after */
 	int cancel_after;
 } prog_log;
@@ -303,7 +304,8 @@ START_TEST(test_run_stops_with_canceled_when_flag_is_set)
 
 	/* cancelled mid-run, after the third band */
 	atomic_store(&cancel, 0);
-	prog_log l = {.last_step = -1, .monotonic = 1, .cancel_at_call = &cancel, .cancel_after = 3};
+	prog_log l = {
+		.last_step = -1, .monotonic = 1, .cancel_at_call = &cancel, .cancel_after = 3};
 	ctx.progress = on_progress;
 	ctx.progress_ud = &l;
 	ck_assert_int_eq(gpx_pipeline_run(p, &in, &out, &ctx, &st), -1);
@@ -406,8 +408,8 @@ END_TEST
 START_TEST(test_run_with_band_threads_gives_identical_output)
 {
 	gpx_step_param rp[] = {{"width", NUM(123)}, {"filter", STR("lanczos3")}};
-	gpx_step_spec steps[] = {{"blur", NULL, 0},   {"sharpen", NULL, 0}, {"edge", NULL, 0},
-				 {"resize", rp, 2},   {"rotate", NULL, 0},  {"box_blur", NULL, 0}};
+	gpx_step_spec steps[] = {{"blur", NULL, 0}, {"sharpen", NULL, 0}, {"edge", NULL, 0},
+				 {"resize", rp, 2}, {"rotate", NULL, 0},  {"box_blur", NULL, 0}};
 	gpx_pipeline *p;
 	gpx_status st;
 	ck_assert_int_eq(gpx_pipeline_build(reg, steps, NPARAMS(steps), &p, &st), 0);

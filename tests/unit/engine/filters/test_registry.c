@@ -3,8 +3,8 @@
 #include "fixtures.h"
 
 static const char *const expected_names[] = {
-	"grayscale", "blur",   "box_blur", "edge", "sharpen", "invert", "brightness_contrast",
-	"threshold", "sepia",  "resize",   "rotate", "flip",  "crop",
+	"grayscale", "blur",  "box_blur", "edge",   "sharpen", "invert", "brightness_contrast",
+	"threshold", "sepia", "resize",	  "rotate", "flip",    "crop",
 };
 
 START_TEST(test_registry_lists_every_builtin_in_order)
@@ -52,15 +52,12 @@ START_TEST(test_builtin_metadata_is_complete_and_defaults_are_valid)
 				ck_assert(p->step > 0);
 				ck_assert_ptr_null(p->options);
 				break;
-			case GPX_PARAM_BOOL:
-				ck_assert_ptr_null(p->options);
-				break;
+			case GPX_PARAM_BOOL: ck_assert_ptr_null(p->options); break;
 			case GPX_PARAM_ENUM:
 				ck_assert_uint_gt(gpx_param_noptions(p), 1);
 				ck_assert_ptr_nonnull(p->def_enum);
 				break;
-			default:
-				ck_abort_msg("bad type");
+			default: ck_abort_msg("bad type");
 			}
 		}
 	}
@@ -89,13 +86,25 @@ static void plugin_rows(const gpx_filter_args *a, uint32_t y0, uint32_t y1, void
 
 static const gpx_filter_cpu plugin_cpu = {.plan = plugin_plan, .rows = plugin_rows};
 static const gpx_param_def plugin_params[] = {
-	{.name = "level", .display_name = "Level", .description = "fill value",
-	 .type = GPX_PARAM_INTEGER, .def_num = 9, .min = 0, .max = 255, .step = 1},
+	{.name = "level",
+	 .display_name = "Level",
+	 .description = "fill value",
+	 .type = GPX_PARAM_INTEGER,
+	 .def_num = 9,
+	 .min = 0,
+	 .max = 255,
+	 .step = 1},
 };
 static const gpx_filter_def plugin_def = {
-	.name = "fill", .display_name = "Fill", .description = "test plugin",
-	.params = plugin_params, .nparams = 1, .backends = "cpu", .plugin = "test",
-	.version = "0.1", .cpu = &plugin_cpu,
+	.name = "fill",
+	.display_name = "Fill",
+	.description = "test plugin",
+	.params = plugin_params,
+	.nparams = 1,
+	.backends = "cpu",
+	.plugin = "test",
+	.version = "0.1",
+	.cpu = &plugin_cpu,
 };
 
 START_TEST(test_registry_adds_a_plugin_filter_usable_in_pipelines)
@@ -143,7 +152,8 @@ START_TEST(test_registry_refuses_malformed_definitions)
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 
 	static const char *const opts[] = {"a", "b", NULL};
-	gpx_param_def e = {.name = "mode", .type = GPX_PARAM_ENUM, .def_enum = "c", .options = opts};
+	gpx_param_def e = {
+		.name = "mode", .type = GPX_PARAM_ENUM, .def_enum = "c", .options = opts};
 	d.params = &e;
 	ck_assert_int_eq(gpx_filter_registry_add(r, &d, &st), -1);
 	e.def_enum = "b";

@@ -423,6 +423,12 @@ static int body_expected(const h1_req *r)
 	return gpx_ex_header(&r->ex, "transfer-encoding") || (cl && strcmp(cl, "0") != 0);
 }
 
+static int too_big_to_drain(const h1_req *r)
+{
+	const char *cl = gpx_ex_header(&r->ex, "content-length");
+	return cl && strtoull(cl, NULL, 10) > DISCARD_MAX;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -445,7 +451,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* MHD closes the connection when a response is queued before
 		 * the request was read to its end, so a complete request waits
 		 * for the next call (it comes at once) unless it must close. */
-		if (r->ex.ended && (r->close_after || !r->input_ended))
+		/* An early answer (404, 413, ...) to a request with a body waits
+		 * until the body has been read and dropped, so the client is not
+		 * cut off mid-write and the connection stays usable; only a body
+		 * declared larger than DISCARD_MAX costs the connection. */
+		if (r->ex.ended && (r->close_after || (!r->input_ended && too_big_to_drain(r))))
 			return queue(r);
 		return MHD_YES;
 	}

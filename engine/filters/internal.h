@@ -17,7 +17,9 @@
  * pointers that are function parameters (GCC ignores block-scope restrict),
  * and clamps on integers after the conversion, not float ternaries (those
  * stay branches without -ffast-math). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* Not under TSan: it instruments the ifunc resolvers, which run before
+ * its runtime is up, and the program crashes at load. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define GPX_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define GPX_HOT

@@ -464,6 +464,7 @@ static int run_step(const step *s, int index, const gpx_image *in, gpx_image *ou
 	void *state = NULL, *scratch = NULL;
 	size_t state_bytes = 0, scratch_bytes = 0;
 	int nthreads = gpx_bands_nthreads(bands);
+	band_job j = {.cpu = cpu};
 
 	if (plan_step(s, in, ctx ? ctx->max_pixels : 0, &w, &h, &ch, st) != 0)
 		return -1;
@@ -477,7 +478,7 @@ static int run_step(const step *s, int index, const gpx_image *in, gpx_image *ou
 	}
 	if (cpu->prepare)
 		cpu->prepare(s->v, in, out, state);
-	band_job j = {.cpu = cpu, .args = {.in = in, .out = out, .params = s->v, .state = state}};
+	j.args = (gpx_filter_args){.in = in, .out = out, .params = s->v, .state = state};
 	if (cpu->scratch_size && (scratch_bytes = cpu->scratch_size(s->v, in, out)) > 0) {
 		j.scratch_stride = GPX_ALIGN_UP(scratch_bytes);
 		scratch = gpx_scratch_get(pool, j.scratch_stride * (size_t)nthreads);

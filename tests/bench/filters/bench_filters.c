@@ -1,6 +1,11 @@
 /* Filter throughput at 1080p on one core (and with band threads).
  *
- *   ninja -C build bench_filters && build/tests/bench/filters/bench_filters [runs]
+ *   ninja -C build tests/bench/filters/bench_filters   (once tests/meson.build
+ *                                                       has subdir('bench/filters'))
+ *   build/tests/bench/filters/bench_filters [runs] [band threads] [case substring]
+ * or without meson:
+ *   cc -std=c17 -O2 -D_GNU_SOURCE -I. -Iinclude tests/bench/filters/bench_filters.c \
+ *      build/engine/libgpixengine.a build/common/libgpixcommon.a -lm -lpthread
  *
  * Each case runs one pipeline `runs` times on a 1920x1080 RGB image with a
  * warm per-worker scratch pool (as a queue worker would), and prints the

@@ -24,7 +24,8 @@ ENV := GPIX_ROOT=$(CURDIR) && . scripts/env.sh
 # C sources to format: ours, not generated (protoc-c output lives in build
 # directories; third-party code under subprojects/ or vendor/ if any).
 C_SOURCES = $(shell git ls-files --cached --others --exclude-standard -- '*.c' '*.h' \
-	| grep -v -E '(^|/)(build[^/]*|subprojects|vendor|third_party)/|\.pb-c\.[ch]$$')
+	| grep -v -E '(^|/)(build[^/]*|subprojects|vendor|third_party)/|\.pb-c\.[ch]$$' \
+	| while read -r f; do [ -f "$$f" ] && echo "$$f"; done)
 
 .PHONY: all build run test unit integration bdd bench asan format format-check clean setup
 
@@ -69,9 +70,10 @@ format:
 
 format-check:
 	@sh scripts/setup.sh dev
-	@bad=$$(for f in $(C_SOURCES); do clang-format "$$f" | cmp -s "$$f" - || echo "$$f"; done); \
+	@bad=$$(clang-format --dry-run --Werror $(C_SOURCES) 2>&1 \
+		| sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: error: .*/\1/p' | sort -u); \
 	if [ -n "$$bad" ]; then echo "not formatted (make format):"; echo "$$bad" | sed 's/^/  /'; exit 1; fi; \
-	echo "format-check: all C sources formatted"
+	echo "format-check: all $(words $(C_SOURCES)) C sources formatted"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) tests/integration/gen

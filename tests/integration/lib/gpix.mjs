@@ -302,3 +302,57 @@ export async function stopServer(server, timeoutMs = 10000) {
 	const res = await server.stop(); // only removes the temp store now
 	return { code: res.code, signal: res.signal, killed };
 }
+
+// ------------------------------------------------------- request streams
+
+/**
+ * An AsyncIterable the test feeds by hand, for client and bidi streams:
+ *   const q = pushable(); const it = client.tune(q)[Symbol.asyncIterator]();
+ *   q.push(msg); await it.next(); ... q.end();
+ */
+export function pushable() {
+	const items = [];
+	let waiting;
+	let ended = false;
+	const wake = () => {
+		if (waiting) {
+			const w = waiting;
+			waiting = undefined;
+			w();
+		}
+	};
+	return {
+		push(item) {
+			items.push(item);
+			wake();
+		},
+		end() {
+			ended = true;
+			wake();
+		},
+		async *[Symbol.asyncIterator]() {
+			for (;;) {
+				if (items.length) {
+					yield items.shift();
+				} else if (ended) {
+					return;
+				} else {
+					await new Promise((r) => {
+						waiting = r;
+					});
+				}
+			}
+		},
+	};
+}
+
+/** Upload request messages: `bytes` in 64 KiB chunks, `meta` on the first. */
+export async function* uploadChunks(bytes, meta = {}, chunkSize = 65536) {
+	if (bytes.length === 0) {
+		yield { chunk: new Uint8Array(0), ...meta };
+		return;
+	}
+	for (let off = 0; off < bytes.length; off += chunkSize) {
+		yield { chunk: bytes.subarray(off, off + chunkSize), ...(off === 0 ? meta : {}) };
+	}
+}

@@ -42,7 +42,7 @@ async function rejectsWith(promise, code, messageRe) {
 
 const CHELSEA = sampleBytes("chelsea.png");
 const CHELSEA_SHA = sha256hex(CHELSEA);
-// A little over three 64 KiB chunks, so every upload is a real stream.
+// chelsea.png is four 64 KiB chunks, rocket.jpg two: every upload is a real stream.
 const ROCKET = sampleBytes("rocket.jpg"); // 112525 bytes: two chunks
 const newIds = (before, now) => now.filter((id) => !before.includes(id));
 
@@ -137,7 +137,7 @@ for (const t of allTransports(null)) {
 			await rejectsWith(call, Code.Canceled);
 			// the server notices the reset or closed connection and cleans up
 			let left = [];
-			for (let i = 0; i < 40; i++) {
+			for (let i = 0; i < 20; i++) {
 				await sleep(50);
 				left = newIds(tmpBefore, tempFilesIn(server.storeDir));
 				if (left.length === 0) break;

@@ -516,35 +516,33 @@ export class GpixApp extends LightElement {
       </header>
       <gpix-errors .errors=${this.errors} @dismiss-error=${(e: CustomEvent<number>) => this.dismissError(e.detail)}></gpix-errors>
       <main class="layout ${this.drawerOpen ? "with-drawer" : ""}">
-        <div class="col-main">
-          <gpix-viewer .view=${this.view} .stats=${this.stats} .previewWidth=${this.previewWidth}
-            heading=${heading} note=${this.note} ?busy=${this.busy}
-            @preview-width=${(e: CustomEvent<number>) => {
-              this.previewWidth = e.detail;
-              this.refreshPreview();
-            }}></gpix-viewer>
-          <gpix-process .backends=${this.backends} defaultBackend=${this.defaultBackend} backend=${this.backend}
-            format=${this.format} .quality=${this.quality} .job=${this.job} ?canRun=${!!im && !this.webcam}
-            @backend=${(e: CustomEvent<string>) => {
-              this.backend = e.detail;
-              this.requestUpdate();
-            }}
-            @format=${(e: CustomEvent<OutputFormat>) => {
-              this.format = e.detail;
-              this.requestUpdate();
-            }}
-            @quality=${(e: CustomEvent<number>) => {
-              this.quality = Math.max(1, Math.min(100, Math.round(e.detail) || 90));
-              this.requestUpdate();
-            }}
-            @process=${() => void this.runProcess()}
-            @cancel=${() => this.jobAbort?.abort()}
-            @open-result=${(e: CustomEvent<string>) => this.select(e.detail)}></gpix-process>
-        </div>
-        <gpix-drawer class="col-drawer" .catalog=${this.catalog} .steps=${this.steps} ?open=${this.drawerOpen}
+        <gpix-viewer class="area-viewer" .view=${this.view} .stats=${this.stats} .previewWidth=${this.previewWidth}
+          heading=${heading} note=${this.note} ?busy=${this.busy}
+          @preview-width=${(e: CustomEvent<number>) => {
+            this.previewWidth = e.detail;
+            this.refreshPreview();
+          }}></gpix-viewer>
+        <gpix-drawer class="area-drawer" .catalog=${this.catalog} .steps=${this.steps} .open=${this.drawerOpen}
           @pipeline-action=${(e: CustomEvent<PipelineAction>) => this.onPipeline(e.detail)}
           @param-change=${(e: CustomEvent<ParamChange>) => this.onParam(e.detail)}></gpix-drawer>
-        <gpix-gallery class="col-gallery" .images=${this.images} .thumbs=${this.thumbs} selected=${this.selectedId}
+        <gpix-process class="area-process" .backends=${this.backends} defaultBackend=${this.defaultBackend} backend=${this.backend}
+          format=${this.format} .quality=${this.quality} .job=${this.job} ?canRun=${!!im && !this.webcam}
+          @backend=${(e: CustomEvent<string>) => {
+            this.backend = e.detail;
+            this.requestUpdate();
+          }}
+          @format=${(e: CustomEvent<OutputFormat>) => {
+            this.format = e.detail;
+            this.requestUpdate();
+          }}
+          @quality=${(e: CustomEvent<number>) => {
+            this.quality = Math.max(1, Math.min(100, Math.round(e.detail) || 90));
+            this.requestUpdate();
+          }}
+          @process=${() => void this.runProcess()}
+          @cancel=${() => this.jobAbort?.abort()}
+          @open-result=${(e: CustomEvent<string>) => this.select(e.detail)}></gpix-process>
+        <gpix-gallery class="area-gallery" .images=${this.images} .thumbs=${this.thumbs} selected=${this.selectedId}
           .upload=${this.upload} ?webcam=${!!this.webcam} ?loading=${this.loadingImages}
           @select-image=${(e: CustomEvent<string>) => this.select(e.detail)}
           @upload-files=${(e: CustomEvent<File[]>) => void this.uploadFiles(e.detail)}

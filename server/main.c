@@ -118,7 +118,9 @@ int main(int argc, char **argv)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			gpx_info("SIGHUP: nothing to reload yet");
+			/* New jobs get the reloaded plugins; running ones finish on theirs. */
+			gpx_info("SIGHUP: reloading plugins");
+			gpx_engine_reload(&srv, &st);
 			continue;
 		}
 		gpx_info("%s: draining (grace %d s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",

@@ -45,9 +45,11 @@ int gpx_engine_open(gpx_server *srv, gpx_status *st)
 		gpx_status_set(st, GPX_INTERNAL, "cannot create the filter registry");
 		goto fail_store;
 	}
+	if (gpx_engine_plugins_open(srv, e, st) < 0)
+		goto fail_filters;
 	if (gpx_queue_create(srv->cfg.workers, srv->cfg.queue_depth, &e->queue) < 0) {
 		gpx_status_set(st, GPX_INTERNAL, "cannot start %d worker threads", srv->cfg.workers);
-		goto fail_filters;
+		goto fail_plugins;
 	}
 	srv->engine = e;
 	gpx_info("store: %zu samples, %zu uploads, %zu results; %zu filters; %d workers, queue %d",
@@ -55,6 +57,8 @@ int gpx_engine_open(gpx_server *srv, gpx_status *st)
 		 gpx_store_count(e->store, GPX_SRC_RESULT), gpx_filter_registry_count(e->filters),
 		 srv->cfg.workers, srv->cfg.queue_depth);
 	return 0;
+fail_plugins:
+	gpx_plugins_close(e->plugins);
 fail_filters:
 	gpx_filter_registry_free(e->filters);
 fail_store:
@@ -70,6 +74,8 @@ void gpx_engine_close(gpx_server *srv)
 	if (!e)
 		return;
 	gpx_queue_destroy(e->queue);
+	/* Generations still held by unfinished calls go with their last job. */
+	gpx_plugins_close(e->plugins);
 	gpx_filter_registry_free(e->filters);
 	gpx_store_close(e->store);
 	free(e);
@@ -125,13 +131,11 @@ int gpx_engine_pick_backend(gpx_server *srv, const char *name, const char **pick
 	if (!name || !*name || !strcmp(name, "auto"))
 		name = srv->cfg.backend;
 	if (!strcmp(name, "auto") || !strcmp(name, "cpu")) {
-		*picked = "cpu";
+		*picked = name[0] == 'a' ? "auto" : "cpu";
 		return 0;
 	}
-	if (!strcmp(name, "cuda"))
-		return gpx_status_set(st, GPX_FAILED_PRECONDITION,
-				      "backend \"cuda\" is not available here: %s",
-				      srv->engine->cuda_detail);
-	return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-			      "unknown backend \"%.64s\" (use auto, cpu or cuda)", name);
+	if (gpx_engine_check_backend(srv, name, st) < 0)
+		return -1;
+	*picked = name;
+	return 0;
 }

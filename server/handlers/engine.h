@@ -12,6 +12,8 @@
 #include "codec/codec.h"
 #include "engine/filters/filter.h"
 #include "engine/filters/pipeline.h"
+#include "engine/plugins/backend.h"
+#include "engine/plugins/loader.h"
 #include "engine/queue/queue.h"
 #include "engine/store/store.h"
 #include "server/net/loop.h"
@@ -19,7 +21,8 @@
 
 typedef struct gpx_engine {
 	gpx_store *store;
-	gpx_filter_registry *filters;
+	gpx_filter_registry *filters; /* the built-ins (jobs use their plugin generation's) */
+	gpx_plugins *plugins;	      /* --plugin-dir, reloaded on SIGHUP */
 	gpx_queue *queue;
 	gpx_codec_limits limits;
 	char cpu_model[128];
@@ -47,9 +50,20 @@ int gpx_work_submit(gpx_work *w, gpx_server *srv, gpx_loop *loop, double deadlin
 /* Sets the job's cancel flag (any thread). */
 void gpx_work_cancel(gpx_work *w);
 
-/* Backend names: "", "auto" and "cpu" run on the CPU; "cuda" is
- * failed_precondition until a CUDA plugin is loaded; others unknown. */
+/* Backend names: "" is --backend; "auto" (chosen per image when the job
+ * runs) and "cpu" are always fine; a plugin backend ("cuda") must be
+ * loaded and available, else failed_precondition saying why; other names
+ * are invalid_argument. *picked is a static string or `name`. */
 int gpx_engine_pick_backend(gpx_server *srv, const char *name, const char **picked,
 			    gpx_status *st);
+
+/* server/handlers/backends.c: the plugin loader in the server. */
+int gpx_engine_plugins_open(gpx_server *srv, gpx_engine *e, gpx_status *st);
+/* SIGHUP: a new plugin generation for new jobs (engine/plugins/loader.h). */
+int gpx_engine_reload(gpx_server *srv, gpx_status *st);
+/* A plugin backend name against the current generation (see pick). */
+int gpx_engine_check_backend(gpx_server *srv, const char *name, gpx_status *st);
+/* Why there is no CUDA backend in generation g (g may be NULL). */
+void gpx_engine_cuda_missing(gpx_server *srv, const gpx_plugin_gen *g, char *buf, size_t cap);
 
 #endif

@@ -141,8 +141,10 @@ static Google__Protobuf__Value *default_value(const gpx_param_def *p, Google__Pr
 
 static void list_filters(gpx_call *c)
 {
-	const gpx_filter_registry *reg = c->srv->engine->filters;
-	size_t n = gpx_filter_registry_count(reg);
+	/* The current plugin generation: built-ins plus every plugin's filters. */
+	gpx_plugin_gen *gen = gpx_plugins_acquire(c->srv->engine->plugins);
+	const gpx_filter_registry *reg = gpx_plugin_gen_filters(gen);
+	size_t n = gpx_filter_registry_count(reg), nbe = gpx_plugin_gen_nbackends(gen);
 	Gpix__V1__FilterDefinition *defs = calloc(n ? n : 1, sizeof(*defs));
 	Gpix__V1__FilterDefinition **dptr = calloc(n ? n : 1, sizeof(*dptr));
 	size_t total = 0;
@@ -151,9 +153,8 @@ static void list_filters(gpx_call *c)
 	Gpix__V1__FilterParameter *params = calloc(total ? total : 1, sizeof(*params));
 	Gpix__V1__FilterParameter **pptr = calloc(total ? total : 1, sizeof(*pptr));
 	Google__Protobuf__Value *vals = calloc(total ? total : 1, sizeof(*vals));
-	char **backends = calloc(n ? n : 1, sizeof(*backends));
-	char **bptr = calloc(n * 4 + 1, sizeof(*bptr));
-	if (!defs || !dptr || !params || !pptr || !vals || !backends || !bptr) {
+	char **bptr = calloc(n * nbe + 1, sizeof(*bptr));
+	if (!defs || !dptr || !params || !pptr || !vals || !bptr) {
 		gpx_call_fail(c, GPX_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
@@ -189,13 +190,15 @@ static void list_filters(gpx_call *c)
 			pptr[k] = fp;
 			fd->n_parameters++;
 		}
-		/* "cpu,cuda" -> ["cpu", "cuda"] */
-		backends[i] = strdup(d->backends ? d->backends : "cpu");
+		/* The CPU, plus every available plugin backend that runs it. */
 		fd->backends = &bptr[nb];
-		for (char *save = NULL, *t = strtok_r(backends[i], ",", &save); t && nb < n * 4;
-		     t = strtok_r(NULL, ",", &save)) {
-			bptr[nb++] = t;
-			fd->n_backends++;
+		for (size_t b = 0; b < nbe; b++) {
+			const gpx_backend *be = gpx_plugin_gen_backend(gen, b);
+			if ((be->ops ? be->info.available : d->cpu != NULL) &&
+			    gpx_backend_has_filter(be, d->name)) {
+				bptr[nb++] = (char *)be->name;
+				fd->n_backends++;
+			}
 		}
 		dptr[i] = fd;
 	}
@@ -204,49 +207,72 @@ static void list_filters(gpx_call *c)
 	r.filters = dptr;
 	gpx_call_reply(c, &r.base);
 out:
-	for (size_t i = 0; backends && i < n; i++)
-		free(backends[i]);
-	free(backends);
 	free(bptr);
 	free(vals);
 	free(pptr);
 	free(params);
 	free(dptr);
 	free(defs);
+	gpx_plugin_gen_release(gen);
 }
 
 static void list_backends(gpx_call *c)
 {
 	gpx_engine *e = c->srv->engine;
+	gpx_plugin_gen *gen = gpx_plugins_acquire(e->plugins);
+	size_t nbe = gpx_plugin_gen_nbackends(gen);
 	gpx_queue_stats qs;
 	gpx_queue_get_stats(e->queue, &qs);
-	char cpu_detail[160];
+	char cpu_detail[160], cuda_detail[768];
 	snprintf(cpu_detail, sizeof(cpu_detail), "%d worker threads, queue depth %d", qs.workers,
 		 qs.capacity);
-	Gpix__V1__Backend cpu = GPIX__V1__BACKEND__INIT;
-	cpu.name = (char *)"cpu";
-	cpu.available = 1;
-	cpu.device = e->cpu_model;
-	cpu.detail = cpu_detail;
-	cpu.plugin = (char *)"";
-	cpu.version = (char *)"1";
-	Gpix__V1__Backend cuda = GPIX__V1__BACKEND__INIT;
-	cuda.name = (char *)"cuda";
-	cuda.available = 0;
-	cuda.device = (char *)"";
-	cuda.detail = e->cuda_detail;
-	cuda.plugin = (char *)"";
-	cuda.version = (char *)"";
-	Gpix__V1__Backend *list[] = {&cpu, &cuda};
+	/* Every backend of the generation (the CPU first), and cuda as
+	 * unavailable with the reason when no plugin provides it. */
+	Gpix__V1__Backend *msgs = calloc(nbe + 1, sizeof(*msgs));
+	Gpix__V1__Backend **list = calloc(nbe + 1, sizeof(*list));
+	if (!msgs || !list) {
+		gpx_call_fail(c, GPX_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	size_t n = 0;
+	int auto_gpu = 0;
+	for (size_t i = 0; i < nbe; i++, n++) {
+		const gpx_backend *b = gpx_plugin_gen_backend(gen, i);
+		Gpix__V1__Backend *m = &msgs[n];
+		gpix__v1__backend__init(m);
+		m->name = (char *)b->name;
+		m->available = b->info.available;
+		m->device = (char *)b->info.device;
+		m->detail = b->ops ? (char *)b->info.detail : cpu_detail;
+		m->plugin = (char *)b->plugin;
+		m->version = (char *)b->version;
+		list[n] = m;
+		auto_gpu |= b->ops && b->info.available && b->info.auto_min_pixels;
+	}
+	if (!gpx_plugin_gen_find_backend(gen, "cuda")) {
+		gpx_engine_cuda_missing(c->srv, gen, cuda_detail, sizeof(cuda_detail));
+		gpix__v1__backend__init(&msgs[n]);
+		msgs[n].name = (char *)"cuda";
+		msgs[n].device = (char *)"";
+		msgs[n].detail = cuda_detail;
+		msgs[n].plugin = (char *)"";
+		msgs[n].version = (char *)"";
+		list[n] = &msgs[n];
+		n++;
+	}
 	Gpix__V1__ListBackendsResponse r = GPIX__V1__LIST_BACKENDS_RESPONSE__INIT;
-	r.n_backends = 2;
+	r.n_backends = n;
 	r.backends = list;
-	const char *def = "cpu";
-	gpx_status st;
-	if (gpx_engine_pick_backend(c->srv, "", &def, &st) < 0)
-		def = "cpu";
+	/* "auto" when it may pick a device backend by image size. */
+	const char *def = c->srv->cfg.backend;
+	if (!strcmp(def, "auto"))
+		def = auto_gpu ? "auto" : "cpu";
 	r.default_backend = (char *)def;
 	gpx_call_reply(c, &r.base);
+out:
+	free(list);
+	free(msgs);
+	gpx_plugin_gen_release(gen);
 }
 
 /* ------------------------------------------------------------ raw upload */
@@ -429,7 +455,6 @@ static int route_upload(gpx_exchange *ex)
 
 static int route_content(gpx_exchange *ex, const char *id)
 {
-	int head = strcmp(ex->method, "HEAD") == 0;
 	ex->protocol = "http";
 	snprintf(ex->rpc, sizeof(ex->rpc), "raw/content");
 	ex->ops->discard_input(ex);
@@ -437,9 +462,10 @@ static int route_content(gpx_exchange *ex, const char *id)
 	gpx_image_meta meta;
 	gpx_buf data;
 	gpx_buf_init(&data, 0);
+	/* HEAD reads the bytes too: the transports drop the body but keep its
+	 * length. */
 	if (check_id(id, &st) < 0 ||
-	    (head ? gpx_store_get(ex->srv->engine->store, id, &meta, &st)
-		  : gpx_store_read(ex->srv->engine->store, id, &data, &meta, &st)) < 0) {
+	    gpx_store_read(ex->srv->engine->store, id, &data, &meta, &st) < 0) {
 		reply_plain_error(ex, &st, 0);
 		gpx_buf_free(&data);
 		return 1;
@@ -455,13 +481,6 @@ static int route_content(gpx_exchange *ex, const char *id)
 	ex->code = GPX_OK;
 	if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
 		ex->ops->respond(ex, 304, h, 3);
-		ex->ops->end(ex, NULL, 0);
-	} else if (head) {
-		char len[24];
-		snprintf(len, sizeof(len), "%llu", (unsigned long long)meta.size_bytes);
-		gpx_header hh[] = {h[0], h[1], h[2], {"content-type", gpx_codec_mime(meta.format)},
-				   {"content-length", len}};
-		ex->ops->respond(ex, 200, hh, 5);
 		ex->ops->end(ex, NULL, 0);
 	} else {
 		gpx_ex_reply(ex, 200, gpx_codec_mime(meta.format), data.data, data.len, h, 3);

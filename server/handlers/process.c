@@ -19,6 +19,8 @@ void gpx_proc_clear(gpx_proc *p)
 {
 	gpx_pipeline_free(p->pipeline);
 	p->pipeline = NULL;
+	gpx_plugin_gen_release(p->gen); /* after the pipeline that points into it */
+	p->gen = NULL;
 	gpx_buf_free(&p->out);
 }
 
@@ -95,7 +97,7 @@ int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_
 		.bands = wc ? wc->bands : NULL,
 		.max_pixels = e->limits.max_pixels,
 	};
-	if (gpx_pipeline_run(p->pipeline, &in, &out, &ctx, st) < 0)
+	if (gpx_backend_exec(p->gen, p->backend, p->pipeline, &in, &out, &ctx, &p->ran_on, st) < 0)
 		goto done;
 	gpx_image_free(&in);
 	if ((p->max_width || p->max_height) && fit(srv, p, &out, &ctx, st) < 0)
@@ -104,7 +106,7 @@ int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_
 	/* Per-step timing is not split out by the pipeline: each step of the
 	 * job is counted once and observes the whole filter stage. */
 	for (size_t i = 0; i < gpx_pipeline_len(p->pipeline); i++)
-		gpx_metrics_filter(&srv->metrics, "cpu", gpx_pipeline_step_filter(p->pipeline, i)->name,
+		gpx_metrics_filter(&srv->metrics, p->ran_on, gpx_pipeline_step_filter(p->pipeline, i)->name,
 				   p->filter_ms / 1000.0);
 
 	if (p->on_stage)
@@ -278,7 +280,6 @@ typedef struct process_call {
 	gpx_work work;
 	gpx_call *call;
 	gpx_proc proc;
-	const char *backend;
 	double started;
 } process_call;
 
@@ -312,7 +313,7 @@ static void process_complete(gpx_work *w, const gpx_status *st)
 		r.content_type = (char *)gpx_codec_mime(pc->proc.format);
 		r.width = (int32_t)pc->proc.width;
 		r.height = (int32_t)pc->proc.height;
-		r.backend = (char *)pc->backend;
+		r.backend = (char *)(pc->proc.ran_on ? pc->proc.ran_on : "cpu");
 		r.timing = &t;
 		r.result_image_id = pc->proc.save ? pc->proc.saved.id : (char *)"";
 		gpx_call_reply(c, &r.base);
@@ -357,10 +358,10 @@ static void process_image(gpx_call *c)
 		gpx_status_set(&st, GPX_INVALID_ARGUMENT, "set image_id or image_data");
 		goto fail;
 	}
-	if (gpx_engine_pick_backend(c->srv, req->backend, &pc->backend, &st) < 0)
+	if (gpx_proc_pick_backend(c->srv, &pc->proc, req->backend, &st) < 0)
 		goto fail;
-	if (gpx_pipeline_from_proto(c->srv->engine->filters, req->filters, req->n_filters,
-				    &pc->proc.pipeline, &st) < 0)
+	if (gpx_pipeline_from_proto(gpx_proc_filters(c->srv, &pc->proc), req->filters,
+				    req->n_filters, &pc->proc.pipeline, &st) < 0)
 		goto fail;
 	if (gpx_proc_output_from_proto(&pc->proc, req->output, &st) < 0)
 		goto fail;
@@ -395,7 +396,6 @@ typedef struct raw_proc {
 	gpx_exchange *ex;
 	gpx_proc proc;
 	gpx_buf body;
-	const char *backend;
 	double started;
 	int gone;
 } raw_proc;
@@ -457,7 +457,7 @@ static void raw_complete(gpx_work *w, const gpx_status *st)
 	snprintf(hh, sizeof(hh), "%u", rp->proc.height);
 	gpx_header h[] = {
 		{"server-timing", timing},
-		{"x-gpix-backend", rp->backend},
+		{"x-gpix-backend", rp->proc.ran_on ? rp->proc.ran_on : "cpu"},
 		{"x-gpix-width", wh},
 		{"x-gpix-height", hh},
 		{"cache-control", "no-store"},
@@ -478,10 +478,9 @@ static int raw_run(gpx_work *w, gpx_worker_ctx *wc, gpx_status *st)
 }
 
 /* filters=a,b plus "<filter>.<param>=<text>" typed by the registry. */
-static int pipeline_from_query(gpx_server *srv, const char *query, gpx_pipeline **out,
-			       gpx_status *st)
+static int pipeline_from_query(const gpx_filter_registry *reg, const char *query,
+			       gpx_pipeline **out, gpx_status *st)
 {
-	const gpx_filter_registry *reg = srv->engine->filters;
 	char *filters = gpx_query_get(query, "filters");
 	gpx_step_spec specs[GPX_PIPELINE_MAX_STEPS] = {0};
 	gpx_step_param params[GPX_PIPELINE_MAX_STEPS][GPX_FILTER_MAX_PARAMS];
@@ -664,7 +663,7 @@ int gpx_route_process_raw(gpx_exchange *ex)
 	rp->started = gpx_now_mono();
 	char *fmt = gpx_query_get(ex->query, "format");
 	char *backend = gpx_query_get(ex->query, "backend");
-	int rc = gpx_engine_pick_backend(ex->srv, backend, &rp->backend, &st);
+	int rc = gpx_proc_pick_backend(ex->srv, &rp->proc, backend, &st);
 	free(backend);
 	if (rc == 0 && fmt) {
 		if (!strcmp(fmt, "jpeg") || !strcmp(fmt, "jpg"))
@@ -685,7 +684,8 @@ int gpx_route_process_raw(gpx_exchange *ex)
 	rp->proc.max_width = (uint32_t)mw;
 	rp->proc.max_height = (uint32_t)mh;
 	if (rc == 0)
-		rc = pipeline_from_query(ex->srv, ex->query, &rp->proc.pipeline, &st);
+		rc = pipeline_from_query(gpx_proc_filters(ex->srv, &rp->proc), ex->query,
+					 &rp->proc.pipeline, &st);
 	if (rc < 0) {
 		ex->ops->discard_input(ex);
 		raw_free(rp);

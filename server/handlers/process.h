@@ -15,6 +15,10 @@ typedef struct gpx_proc {
 	const uint8_t *data;
 	size_t len;
 	gpx_pipeline *pipeline; /* owned; freed by gpx_proc_clear */
+	/* The plugin generation the pipeline was built from (gpx_proc_filters
+	 * takes it; gpx_proc_clear drops it after the pipeline). */
+	gpx_plugin_gen *gen;
+	char backend[72]; /* requested: "auto", "cpu", "cuda"; "": auto */
 	int out_format;         /* GPX_FMT_*, 0: same as the input */
 	int quality;            /* 0: default */
 	uint32_t max_width, max_height;
@@ -31,12 +35,21 @@ typedef struct gpx_proc {
 	uint32_t width, height;
 	gpx_image_meta saved;
 	double decode_ms, filter_ms, encode_ms, save_ms;
+	const char *ran_on; /* the backend that ran the filters (valid until clear) */
 } gpx_proc;
 
 void gpx_proc_init(gpx_proc *p);
 void gpx_proc_clear(gpx_proc *p);
 
-/* Runs on a worker. cancel/deadline come from the job. */
+/* The registry to build p's pipeline from: the current plugin
+ * generation's, which p keeps until gpx_proc_clear (server/handlers/backends.c). */
+const gpx_filter_registry *gpx_proc_filters(gpx_server *srv, gpx_proc *p);
+/* gpx_engine_pick_backend into p->backend. */
+int gpx_proc_pick_backend(gpx_server *srv, gpx_proc *p, const char *name, gpx_status *st);
+
+/* Runs on a worker. cancel/deadline come from the job. The filters run on
+ * p->backend (auto: chosen by image size, falling back to the CPU when a
+ * device fails; engine/plugins/backend.h). */
 int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_int *cancel,
 		 double deadline, gpx_status *st);
 

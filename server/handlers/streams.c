@@ -161,7 +161,6 @@ static void process(gpx_call *c)
 	ps->started = gpx_now_mono();
 	ps->sent_percent = -1;
 	atomic_store(&ps->posted_percent, 0);
-	const char *backend;
 	gpx_image_meta meta;
 	if (!req->image_id || !*req->image_id) {
 		gpx_status_set(&st, GPX_INVALID_ARGUMENT, "image_id is required");
@@ -173,9 +172,9 @@ static void process(gpx_call *c)
 		goto fail;
 	}
 	if (gpx_store_get(c->srv->engine->store, req->image_id, &meta, &st) < 0 ||
-	    gpx_engine_pick_backend(c->srv, req->backend, &backend, &st) < 0 ||
-	    gpx_pipeline_from_proto(c->srv->engine->filters, req->filters, req->n_filters,
-				    &ps->proc.pipeline, &st) < 0 ||
+	    gpx_proc_pick_backend(c->srv, &ps->proc, req->backend, &st) < 0 ||
+	    gpx_pipeline_from_proto(gpx_proc_filters(c->srv, &ps->proc), req->filters,
+				    req->n_filters, &ps->proc.pipeline, &st) < 0 ||
 	    gpx_proc_output_from_proto(&ps->proc, req->output, &st) < 0)
 		goto fail;
 	snprintf(ps->proc.image_id, sizeof(ps->proc.image_id), "%s", req->image_id);
@@ -230,9 +229,11 @@ static void up_discard(upload *u)
 	u->tmp[0] = '\0';
 }
 
-static void up_fail(upload *u, const gpx_status *st)
+static void up_fail(upload *u, const gpx_status *status)
 {
 	gpx_call *c = u->call;
+	gpx_status copy = *status; /* status may live inside u */
+	const gpx_status *st = &copy;
 	up_discard(u);
 	gpx_log_field f[] = {{"request_id", c->request_id}, {NULL, NULL}};
 	gpx_logf(GPX_LOG_WARN, f, "Upload failed: %s", st->msg);
@@ -301,9 +302,23 @@ static void up_complete(gpx_work *w, const gpx_status *st)
 {
 	upload *u = (upload *)w;
 	gpx_call *c = u->call;
+	/* A job that ran handed the temp file to the store; one dropped from
+	 * the queue (cancelled, deadline) did not. */
+	if (w->job.started_at == 0)
+		unlink(u->tmp);
 	u->tmp[0] = '\0';
 	if (st->code != GPX_OK) {
 		up_fail(u, st);
+		return;
+	}
+	if (atomic_load(&c->gone)) {
+		/* The client cancelled while the image was being stored: an
+		 * aborted upload leaves nothing behind. */
+		gpx_status del;
+		gpx_store_delete(c->srv->engine->store, u->meta.id, &del);
+		gpx_status canceled;
+		gpx_status_set(&canceled, GPX_CANCELED, "upload cancelled by the client");
+		up_fail(u, &canceled);
 		return;
 	}
 	char path[1200];
@@ -330,8 +345,8 @@ static void up_complete(gpx_work *w, const gpx_status *st)
 	Gpix__V1__UploadResponse r = GPIX__V1__UPLOAD_RESPONSE__INIT;
 	r.image_id = u->meta.id;
 	r.image = &img;
+	gpx_call_reply(c, &r.base); /* r points into u: reply first */
 	free(u);
-	gpx_call_reply(c, &r.base);
 }
 
 static void up_half_close(gpx_call *c)

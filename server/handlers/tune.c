@@ -25,6 +25,7 @@ typedef struct tune {
 	/* The newest state (loop thread). */
 	char image_id[GPX_STORE_ID_MAX + 1];
 	gpx_pipeline *pipeline;
+	gpx_plugin_gen *gen; /* the session's filters, kept until it ends */
 	uint32_t width;
 	uint32_t seq;
 	int dirty;       /* state newer than the last preview started */
@@ -52,15 +53,18 @@ static void tune_free(tune *t)
 {
 	gpx_pipeline_free(t->pipeline);
 	gpx_pipeline_free(t->job_pipeline);
+	gpx_plugin_gen_release(t->gen); /* after the pipelines */
 	gpx_image_free(&t->source);
 	gpx_image_free(&t->preview);
 	gpx_buf_free(&t->jpeg);
 	free(t);
 }
 
-static void tune_end(tune *t, const gpx_status *st)
+static void tune_end(tune *t, const gpx_status *status)
 {
 	gpx_call *c = t->call;
+	gpx_status copy = *status; /* status may live inside t */
+	const gpx_status *st = &copy;
 	c->on_message = NULL;
 	c->on_half_close = NULL;
 	c->on_cancel = NULL;
@@ -233,8 +237,8 @@ static void tune_message(gpx_call *c, ProtobufCMessage *m)
 	}
 	if (req->n_filters) {
 		gpx_pipeline *p;
-		if (gpx_pipeline_from_proto(c->srv->engine->filters, req->filters, req->n_filters, &p,
-					    &st) < 0)
+		if (gpx_pipeline_from_proto(gpx_plugin_gen_filters(t->gen), req->filters,
+					    req->n_filters, &p, &st) < 0)
 			goto fail;
 		gpx_pipeline_free(t->pipeline);
 		t->pipeline = p;
@@ -303,7 +307,11 @@ static void tune_rpc(gpx_call *c)
 {
 	tune *t = calloc(1, sizeof(*t));
 	gpx_status st = {0};
-	if (!t || gpx_pipeline_build(c->srv->engine->filters, NULL, 0, &t->pipeline, &st) < 0) {
+	if (t)
+		t->gen = gpx_plugins_acquire(c->srv->engine->plugins);
+	if (!t || gpx_pipeline_build(gpx_plugin_gen_filters(t->gen), NULL, 0, &t->pipeline, &st) < 0) {
+		if (t)
+			gpx_plugin_gen_release(t->gen);
 		free(t);
 		gpx_call_fail(c, GPX_RESOURCE_EXHAUSTED, "out of memory");
 		return;

@@ -148,8 +148,6 @@ static int serve_file(gpx_exchange *ex, const char *rel)
 		h[n++] = (gpx_header){"content-encoding", "gzip"};
 	}
 	h[n++] = (gpx_header){"vary", "accept-encoding"};
-	if (strcmp(ex->method, "HEAD") == 0)
-		len = 0;
 	gpx_ex_reply(ex, 200, type, body, len, h, n);
 	gpx_buf_free(&z);
 	gpx_buf_free(&data);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "common/buf.h"
 #include "common/log.h"
@@ -50,6 +51,8 @@ static void resume(h1_req *r);
 
 /* Body bytes read and dropped after an early answer before we hang up. */
 #define DISCARD_MAX ((uint64_t)64 << 20)
+/* Early answers wait for a body's end only when this much at most is left. */
+#define DRAIN_MAX ((uint64_t)1 << 20)
 
 /* ------------------------------------------------------------ exchange ops */
 
@@ -357,6 +360,43 @@ static enum MHD_Result queue_upgrade(h1_req *r)
 	return ret;
 }
 
+/* libmicrohttpd 0.9.75 cannot send a response once it has started
+ * reading a body (queueing one then closes the connection silently), so
+ * an early answer in the middle of a body — a stream message over the
+ * limit, say — is written to the socket here, after which MHD closes it.
+ * Nothing else of this request has been sent (at most "100 Continue"),
+ * and error answers are small. */
+static enum MHD_Result reply_and_close(h1_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return MHD_NO;
+	gpx_buf b;
+	gpx_buf_init(&b, 0);
+	gpx_buf_printf(&b, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Length: %zu\r\n",
+		       r->ex.status, MHD_get_reason_phrase_for((unsigned)r->ex.status), r->out.len);
+	for (size_t i = 0; i < r->nrh; i++)
+		if (strcmp(r->rh[i].name, "content-length") && strcmp(r->rh[i].name, "connection"))
+			gpx_buf_printf(&b, "%s: %s\r\n", r->rh[i].name, r->rh[i].value);
+	gpx_header auto_h[4];
+	size_t nauto = gpx_ex_auto_headers(&r->ex, auto_h, 4);
+	for (size_t i = 0; i < nauto; i++)
+		gpx_buf_printf(&b, "%s: %s\r\n", auto_h[i].name, auto_h[i].value);
+	gpx_buf_append(&b, "\r\n", 2);
+	gpx_buf_append(&b, r->out.data, r->out.len);
+	for (size_t off = 0; off < b.len;) {
+		ssize_t n = send(ci->connect_fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break; /* a full socket buffer: the client loses the answer */
+		off += (size_t)n;
+	}
+	r->ex.bytes_out = r->out.len;
+	gpx_buf_free(&b);
+	r->queued = 1;
+	return MHD_NO;
+}
+
 static enum MHD_Result queue(h1_req *r)
 {
 	if (r->upgrade)
@@ -423,10 +463,20 @@ static int body_expected(const h1_req *r)
 	return gpx_ex_header(&r->ex, "transfer-encoding") || (cl && strcmp(cl, "0") != 0);
 }
 
+/* Whether an early answer goes out now (and the connection closes after
+ * it) rather than after the rest of the body has been read and dropped:
+ * a body refused for its size, or more than DRAIN_MAX bytes still to
+ * come. Draining keeps the connection and spares the client an EPIPE. */
 static int too_big_to_drain(const h1_req *r)
 {
+	/* A body refused for its size is not read any further. */
+	if (r->ex.code == GPX_RESOURCE_EXHAUSTED || r->ex.status == 413)
+		return 1;
 	const char *cl = gpx_ex_header(&r->ex, "content-length");
-	return cl && strtoull(cl, NULL, 10) > DISCARD_MAX;
+	if (!cl)
+		return 0; /* chunked: drained, up to DISCARD_MAX */
+	uint64_t total = strtoull(cl, NULL, 10);
+	return total > r->ex.bytes_in && total - r->ex.bytes_in > DRAIN_MAX;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -471,8 +521,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* MHD cannot send a response in the middle of a chunked upload,
 		 * so an early answer waits for the end of the body; a body that
 		 * goes on far past the limit costs the client its connection. */
-		if (r->ex.ended && r->ex.bytes_in > DISCARD_MAX)
-			return MHD_NO;
+		if (r->ex.ended && (too_big_to_drain(r) || r->ex.bytes_in > DISCARD_MAX))
+			return reply_and_close(r);
 		return MHD_YES;
 	}
 	if (!r->input_ended) {

@@ -171,6 +171,11 @@ static ssize_t read_body(nghttp2_session *session, int32_t id, uint8_t *buf, siz
 
 static int submit(h2_stream *s, int with_body)
 {
+	if (strcmp(s->ex.method, "HEAD") == 0) {
+		/* HEAD: the headers (content-length included), no body. */
+		gpx_buf_reset(&s->out);
+		with_body = s->ntrailers > 0;
+	}
 	nghttp2_data_provider dp = {.source.ptr = s, .read_callback = read_body};
 	int rv = nghttp2_submit_response(s->conn->s, s->id, s->nva, s->nnva,
 					 with_body ? &dp : NULL);

@@ -186,7 +186,7 @@ static unary *unary_new(gpx_exchange *ex, const gpx_method *m, int binary)
 	u->call.ex = ex;
 	u->call.loop = ex->loop;
 	u->call.protocol = ex->protocol;
-	u->call.request_id = ex->request_id;
+	snprintf(u->call.request_id, sizeof(u->call.request_id), "%s", ex->request_id);
 	u->binary = binary;
 	u->accept_gzip = accepts_gzip(gpx_ex_header(ex, "accept-encoding"));
 	gpx_buf_init(&u->out, 0);

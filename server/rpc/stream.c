@@ -139,6 +139,8 @@ typedef struct sstream {
 	size_t b64n;
 	int nreq;
 	int started, headers_sent, finished;
+	int busy;         /* inside our own input processing */
+	int free_pending; /* finished while busy: freed when it returns */
 	char content_type[64];
 	gpx_header extra[4];
 	char *extra_mem[8];
@@ -263,6 +265,16 @@ static void detach(sstream *s)
 	ex->ops->discard_input(ex);
 }
 
+/* Frees s unless our own input processing is on the stack, which then
+ * frees it when it unwinds. */
+static void ss_release(sstream *s)
+{
+	if (s->busy)
+		s->free_pending = 1;
+	else
+		ss_free(s);
+}
+
 static void ss_finish(gpx_call *c, const gpx_status *st)
 {
 	sstream *s = (sstream *)c;
@@ -271,7 +283,7 @@ static void ss_finish(gpx_call *c, const gpx_status *st)
 		return;
 	s->finished = 1;
 	if (!ex || atomic_load(&c->gone)) {
-		ss_free(s);
+		ss_release(s);
 		return;
 	}
 	detach(s);
@@ -323,7 +335,7 @@ static void ss_finish(gpx_call *c, const gpx_status *st)
 		gpx_buf_free(&b);
 		ex->ops->end(ex, NULL, 0);
 	}
-	ss_free(s);
+	ss_release(s);
 }
 
 static const gpx_call_ops stream_ops = {
@@ -417,15 +429,23 @@ fail:
 	return -1;
 }
 
+/* Ends a stretch of input processing; -1 when s is gone. */
+static int unbusy(sstream *s)
+{
+	if (--s->busy == 0 && s->free_pending) {
+		ss_free(s);
+		return -1;
+	}
+	return s->finished ? -1 : 0;
+}
+
 static int feed(sstream *s, const uint8_t *p, size_t n)
 {
 	gpx_status st = {0};
-	if (gpx_envelope_feed(&s->rd, p, n, on_envelope, s, &st) < 0) {
-		if (!s->finished)
-			ss_finish(&s->call, &st);
-		return -1;
-	}
-	return 0;
+	s->busy++;
+	if (gpx_envelope_feed(&s->rd, p, n, on_envelope, s, &st) < 0 && !s->finished)
+		ss_finish(&s->call, &st);
+	return unbusy(s);
 }
 
 static int ss_data(gpx_exchange *ex, const uint8_t *p, size_t n)
@@ -459,9 +479,18 @@ static int ss_data(gpx_exchange *ex, const uint8_t *p, size_t n)
 	return 0;
 }
 
+static void ss_end_inner(sstream *s);
+
 static void ss_end(gpx_exchange *ex)
 {
 	sstream *s = ex->route_data;
+	s->busy++;
+	ss_end_inner(s);
+	unbusy(s);
+}
+
+static void ss_end_inner(sstream *s)
+{
 	if (s->b64n || gpx_envelope_pending(&s->rd)) {
 		fail(s, GPX_INVALID_ARGUMENT, "%s", "request ends inside a message");
 		return;
@@ -485,12 +514,13 @@ static void ss_end(gpx_exchange *ex)
 static void ss_gone(gpx_exchange *ex)
 {
 	sstream *s = ex->route_data;
-	gpx_call_cancel(&s->call);
 	if (!s->started) {
-		/* No handler will ever finish it. */
-		s->finished = 1;
+		/* No handler ever saw it: nobody else will finish it. */
 		ss_free(s);
+		return;
 	}
+	/* The handler finishes the call (maybe right here, freeing s). */
+	gpx_call_cancel(&s->call);
 }
 
 static void ss_writable(gpx_exchange *ex)
@@ -546,7 +576,7 @@ int gpx_stream_dispatch(gpx_exchange *ex, const gpx_method *m, const char *mt)
 	c->ex = ex;
 	c->loop = ex->loop;
 	c->protocol = ex->protocol;
-	c->request_id = ex->request_id;
+	snprintf(c->request_id, sizeof(c->request_id), "%s", ex->request_id);
 	ex->route_data = s;
 	ex->on_data = ss_data;
 	ex->on_end = ss_end;

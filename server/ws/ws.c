@@ -360,7 +360,7 @@ static ws_call *new_call(ws_conn *ws, const char *method, call_kind kind, Protob
 	wc->call.srv = ws->srv;
 	wc->call.loop = ws->loop;
 	wc->call.protocol = "ws";
-	wc->call.request_id = ws->request_id;
+	snprintf(wc->call.request_id, sizeof(wc->call.request_id), "%s", ws->request_id);
 	wc->call.request = req;
 	wc->next = ws->calls;
 	if (wc->next)

@@ -148,6 +148,12 @@ static int finish(gpx_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "--tls-cert and --tls-key go together");
 		return -1;
 	}
+	if (c->tls_cert[0] || c->client_ca[0]) {
+		/* Refuse rather than serve cleartext to someone who asked for TLS. */
+		snprintf(err, errlen, "TLS is not served by this version yet: terminate TLS in front "
+				      "of gpixd (see docs/operations.md)");
+		return -1;
+	}
 	return 0;
 }
 

@@ -34,6 +34,9 @@ export class GpixDrawer extends LightElement {
   declare query: string;
   declare dropTarget: string | null;
   private dragging: string | null = null;
+  /** Keyboard reordering moves the step's DOM node, which drops focus: the
+   * handle gets it back once the new order is rendered. */
+  private focusUid: string | null = null;
 
   constructor() {
     super();
@@ -42,6 +45,13 @@ export class GpixDrawer extends LightElement {
     this.open = true;
     this.query = "";
     this.dropTarget = null;
+  }
+
+  protected override updated(changed: Map<string, unknown>): void {
+    if (changed.has("steps") && this.focusUid) {
+      (this.querySelector(`[data-uid="${this.focusUid}"] .drag-handle`) as HTMLElement | null)?.focus();
+      this.focusUid = null;
+    }
   }
 
   private act(a: PipelineAction): void {
@@ -94,8 +104,8 @@ export class GpixDrawer extends LightElement {
   private onHandleKey(e: KeyboardEvent, uid: string): void {
     if (e.key === "ArrowUp" || e.key === "ArrowDown") {
       e.preventDefault();
+      this.focusUid = uid;
       this.act({ kind: "move", uid, delta: e.key === "ArrowUp" ? -1 : 1 });
-      void this.updateComplete.then(() => (this.querySelector(`[data-uid="${uid}"] .drag-handle`) as HTMLElement | null)?.focus());
     }
   }
 
@@ -109,10 +119,10 @@ export class GpixDrawer extends LightElement {
         @dragover=${(e: DragEvent) => this.onDragOver(e, s.uid)}
         @drop=${(e: DragEvent) => this.onDrop(e, s.uid)}>
       <div class="step-head">
-        <button class="drag-handle icon" draggable="true" data-testid="drag-handle"
+        <span class="drag-handle" role="button" tabindex="0" draggable="true" data-testid="drag-handle"
           aria-label="Reorder ${label}: drag, or use the arrow keys" title="Drag to reorder (or arrow keys)"
           @dragstart=${(e: DragEvent) => this.onDragStart(e, s.uid)} @dragend=${() => this.onDragEnd()}
-          @keydown=${(e: KeyboardEvent) => this.onHandleKey(e, s.uid)}>⋮⋮</button>
+          @keydown=${(e: KeyboardEvent) => this.onHandleKey(e, s.uid)}>⋮⋮</span>
         <span class="step-index" aria-hidden="true">${i + 1}</span>
         <span class="step-name" data-testid="step-name">${label}</span>
         <label class="switch compact" title="${s.enabled ? "Turn off" : "Turn on"}">

@@ -765,7 +765,7 @@ void gpx_plugin_gen_release(gpx_plugin_gen *g)
 	unsigned id = g->id;
 	gen_free(g);
 	atomic_fetch_sub(&pl->live, 1);
-	gpx_debug("plugins: generation %u unloaded", id);
+	gpx_info("plugins: generation %u unloaded", id);
 	pl_unref(pl);
 }
 

@@ -16,11 +16,13 @@ void gpx_engine_cuda_missing(gpx_server *srv, const gpx_plugin_gen *g, char *buf
 {
 	size_t off;
 	if (!srv->cfg.plugin_dir[0])
-		off = (size_t)snprintf(buf, cap,
-				       "no CUDA backend plugin loaded: --plugin-dir is not set (the "
-				       "plugin is built as gpu/gpix-cuda.so when meson finds nvcc)");
+		off = (size_t)snprintf(
+			buf, cap,
+			"no CUDA backend plugin loaded: --plugin-dir is not set (the "
+			"plugin is built as gpu/gpix-cuda.so when meson finds nvcc)");
 	else
-		off = (size_t)snprintf(buf, cap, "no CUDA backend plugin loaded from --plugin-dir %s",
+		off = (size_t)snprintf(buf, cap,
+				       "no CUDA backend plugin loaded from --plugin-dir %s",
 				       srv->cfg.plugin_dir);
 	for (size_t i = 0; g && i < gpx_plugin_gen_nrefused(g) && off < cap; i++) {
 		const gpx_plugin_refusal *r = gpx_plugin_gen_refused(g, i);
@@ -39,9 +41,9 @@ static void log_generation(const gpx_plugin_gen *g)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s %s", i ? ", " : "",
 					d->name, d->version);
 	}
-	gpx_info("plugins: generation %u: %zu loaded%s%s, %zu refused; %zu filters, %zu backends",
-		 gpx_plugin_gen_id(g), gpx_plugin_gen_nplugins(g), off ? " (" : "",
-		 off ? list : "", gpx_plugin_gen_nrefused(g),
+	gpx_info("plugins: generation %u: %zu loaded%s%s%s, %zu refused; %zu filters, %zu backends",
+		 gpx_plugin_gen_id(g), gpx_plugin_gen_nplugins(g), off ? " (" : "", off ? list : "",
+		 off ? ")" : "", gpx_plugin_gen_nrefused(g),
 		 gpx_filter_registry_count(gpx_plugin_gen_filters(g)), gpx_plugin_gen_nbackends(g));
 }
 

@@ -106,7 +106,8 @@ int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_
 	/* Per-step timing is not split out by the pipeline: each step of the
 	 * job is counted once and observes the whole filter stage. */
 	for (size_t i = 0; i < gpx_pipeline_len(p->pipeline); i++)
-		gpx_metrics_filter(&srv->metrics, p->ran_on, gpx_pipeline_step_filter(p->pipeline, i)->name,
+		gpx_metrics_filter(&srv->metrics, p->ran_on,
+				   gpx_pipeline_step_filter(p->pipeline, i)->name,
 				   p->filter_ms / 1000.0);
 
 	if (p->on_stage)

@@ -309,7 +309,8 @@ static void tune_rpc(gpx_call *c)
 	gpx_status st = {0};
 	if (t)
 		t->gen = gpx_plugins_acquire(c->srv->engine->plugins);
-	if (!t || gpx_pipeline_build(gpx_plugin_gen_filters(t->gen), NULL, 0, &t->pipeline, &st) < 0) {
+	if (!t ||
+	    gpx_pipeline_build(gpx_plugin_gen_filters(t->gen), NULL, 0, &t->pipeline, &st) < 0) {
 		if (t)
 			gpx_plugin_gen_release(t->gen);
 		free(t);

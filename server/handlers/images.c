@@ -301,16 +301,7 @@ static void upload_free_arg(void *arg)
 
 static void reply_plain_error(gpx_exchange *ex, const gpx_status *st, int queue_full)
 {
-	gpx_buf b;
-	gpx_buf_init(&b, 0);
-	connect_error_json(&b, st);
-	ex->code = (int)st->code;
-	int status = gpx_code_http_status(st->code);
-	if (st->code == GPX_RESOURCE_EXHAUSTED)
-		status = queue_full ? 429 : 413;
-	gpx_header h = {"retry-after", "1"};
-	gpx_ex_reply(ex, status, "application/json", b.data, b.len, &h, queue_full ? 1 : 0);
-	gpx_buf_free(&b);
+	gpx_ex_reply_plain_error(ex, st, queue_full);
 }
 
 static int upload_run(gpx_work *w, gpx_worker_ctx *wc, gpx_status *st)

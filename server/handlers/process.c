@@ -29,17 +29,9 @@ static double ms_since(double t0)
 	return (gpx_now_mono() - t0) * 1000.0;
 }
 
-/* Downscale to fit max_width x max_height, keeping the aspect ratio. */
-static int fit(gpx_server *srv, gpx_proc *p, gpx_image *img, const gpx_run_ctx *ctx,
-	       gpx_status *st)
+int gpx_resize_to(gpx_server *srv, const gpx_image *in, uint32_t w, uint32_t h,
+		  const gpx_run_ctx *ctx, gpx_image *out, gpx_status *st)
 {
-	uint32_t mw = p->max_width ? p->max_width : img->width;
-	uint32_t mh = p->max_height ? p->max_height : img->height;
-	if (img->width <= mw && img->height <= mh)
-		return 0;
-	double s = fmin((double)mw / img->width, (double)mh / img->height);
-	double w = fmax(1.0, floor(img->width * s + 0.5));
-	double h = fmax(1.0, floor(img->height * s + 0.5));
 	gpx_step_param prm[] = {
 		{"width", {.kind = GPX_VALUE_NUMBER, .num = w}},
 		{"height", {.kind = GPX_VALUE_NUMBER, .num = h}},
@@ -50,10 +42,23 @@ static int fit(gpx_server *srv, gpx_proc *p, gpx_image *img, const gpx_run_ctx *
 	gpx_pipeline *rp;
 	if (gpx_pipeline_build(srv->engine->filters, &spec, 1, &rp, st) < 0)
 		return -1;
-	gpx_image out;
-	int rc = gpx_pipeline_run(rp, img, &out, ctx, st);
+	int rc = gpx_pipeline_run(rp, in, out, ctx, st);
 	gpx_pipeline_free(rp);
-	if (rc < 0)
+	return rc;
+}
+
+/* Downscale to fit max_width x max_height, keeping the aspect ratio. */
+static int fit(gpx_server *srv, gpx_proc *p, gpx_image *img, const gpx_run_ctx *ctx,
+	       gpx_status *st)
+{
+	uint32_t mw = p->max_width ? p->max_width : img->width;
+	uint32_t mh = p->max_height ? p->max_height : img->height;
+	if (img->width <= mw && img->height <= mh)
+		return 0;
+	double s = fmin((double)mw / img->width, (double)mh / img->height);
+	gpx_image out;
+	if (gpx_resize_to(srv, img, (uint32_t)fmax(1.0, floor(img->width * s + 0.5)),
+			  (uint32_t)fmax(1.0, floor(img->height * s + 0.5)), ctx, &out, st) < 0)
 		return -1;
 	gpx_scratch_image_release(ctx->scratch, img);
 	*img = out;
@@ -408,21 +413,9 @@ static void raw_free(raw_proc *rp)
 	free(rp);
 }
 
-/* Plain-HTTP routes: an image or body over a limit is 413; a full queue
- * is 429 with Retry-After. */
 static int raw_fail(gpx_exchange *ex, const gpx_status *st, int queue_full)
 {
-	ex->code = (int)st->code;
-	gpx_buf b;
-	gpx_buf_init(&b, 0);
-	connect_error_json(&b, st);
-	gpx_header h = {"retry-after", "1"};
-	int status = gpx_code_http_status(st->code);
-	if (st->code == GPX_RESOURCE_EXHAUSTED)
-		status = queue_full ? 429 : 413;
-	gpx_ex_reply(ex, status, "application/json", b.data, b.len, &h, queue_full ? 1 : 0);
-	gpx_buf_free(&b);
-	return 1;
+	return gpx_ex_reply_plain_error(ex, st, queue_full);
 }
 
 static void raw_gone(gpx_exchange *ex)

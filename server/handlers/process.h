@@ -39,6 +39,9 @@ typedef struct gpx_proc {
 } gpx_proc;
 
 void gpx_proc_init(gpx_proc *p);
+/* Resizes in to exactly w x h (bilinear) into a new image. */
+int gpx_resize_to(gpx_server *srv, const gpx_image *in, uint32_t w, uint32_t h,
+		  const gpx_run_ctx *ctx, gpx_image *out, gpx_status *st);
 void gpx_proc_clear(gpx_proc *p);
 
 /* The registry to build p's pipeline from: the current plugin

@@ -98,19 +98,7 @@ static int tune_run(gpx_work *w, gpx_worker_ctx *wc, gpx_status *st)
 		uint32_t w2 = t->job_width < t->source.width ? t->job_width : t->source.width;
 		uint32_t h2 = (uint32_t)fmax(1.0, floor((double)t->source.height * w2 /
 							t->source.width + 0.5));
-		gpx_step_param prm[] = {
-			{"width", {.kind = GPX_VALUE_NUMBER, .num = w2}},
-			{"height", {.kind = GPX_VALUE_NUMBER, .num = h2}},
-			{"keep_aspect", {.kind = GPX_VALUE_BOOL, .b = 0}},
-			{"filter", {.kind = GPX_VALUE_STRING, .str = "bilinear"}},
-		};
-		gpx_step_spec spec = {"resize", prm, 4};
-		gpx_pipeline *rp;
-		if (gpx_pipeline_build(e->filters, &spec, 1, &rp, st) < 0)
-			return -1;
-		int rc = gpx_pipeline_run(rp, &t->source, &t->preview, NULL, st);
-		gpx_pipeline_free(rp);
-		if (rc < 0)
+		if (gpx_resize_to(w->srv, &t->source, w2, h2, NULL, &t->preview, st) < 0)
 			return -1;
 		t->preview_for = t->job_width;
 	}

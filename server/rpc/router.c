@@ -122,6 +122,21 @@ void gpx_ex_collect_body(gpx_exchange *ex, size_t limit, int too_big_status, gpx
 	ex->on_gone = collect_gone;
 }
 
+int gpx_ex_reply_plain_error(gpx_exchange *ex, const gpx_status *st, int queue_full)
+{
+	ex->code = (int)st->code;
+	gpx_buf b;
+	gpx_buf_init(&b, 0);
+	connect_error_json(&b, st);
+	gpx_header h = {"retry-after", "1"};
+	int status = gpx_code_http_status(st->code);
+	if (st->code == GPX_RESOURCE_EXHAUSTED)
+		status = queue_full ? 429 : 413;
+	gpx_ex_reply(ex, status, "application/json", b.data, b.len, &h, queue_full ? 1 : 0);
+	gpx_buf_free(&b);
+	return 1;
+}
+
 static void not_found(gpx_exchange *ex)
 {
 	char msg[256];

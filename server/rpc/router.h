@@ -22,6 +22,11 @@ typedef void (*gpx_body_done)(gpx_exchange *ex, gpx_buf *body, void *arg);
 void gpx_ex_collect_body(gpx_exchange *ex, size_t limit, int too_big_status, gpx_body_done done,
 			 void (*free_arg)(void *), void *arg);
 
+/* Errors of the plain-HTTP routes: the Connect error body with the code's
+ * status, except that resource_exhausted is 413 (a size limit) or, when
+ * queue_full, 429 with Retry-After. */
+int gpx_ex_reply_plain_error(gpx_exchange *ex, const gpx_status *st, int queue_full);
+
 /* Content-Type without parameters, lower case, into out. */
 void gpx_media_type(const char *content_type, char *out, size_t cap);
 

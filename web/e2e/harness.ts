@@ -39,6 +39,12 @@ export async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// gpixd children die with the test process, however it ends.
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
 export interface ServerOptions {
   allowedOrigins?: string[];
   args?: string[];
@@ -92,6 +98,8 @@ export class Server {
     ];
     const p = spawn(GPIXD, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.proc = p;
+    children.add(p);
+    p.once("exit", () => children.delete(p));
     const onData = (d: Buffer) => {
       this.log += d.toString();
       if (this.log.length > 200_000) this.log = this.log.slice(-100_000);
@@ -170,7 +178,16 @@ let browser: Browser | null = null;
 
 export async function getBrowser(): Promise<Browser> {
   if (browser) return browser;
-  const args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--disable-gpu", "--disable-dev-shm-usage"];
+  const args = [
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    // the Origin tests load the UI from made-up public origins (intercepted)
+    // that call gpixd on 127.0.0.1: Chromium's Local Network Access checks
+    // would block that before gpixd's own Origin check is reached
+    "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests",
+  ];
   if (process.getuid?.() === 0) args.push("--no-sandbox");
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
   return browser;

@@ -77,13 +77,24 @@ export function parseErrorBody(status: number, body: string): AppError {
   return { code: codeFromHttpStatus(status), message: text || `HTTP ${status}` };
 }
 
+/** Browsers' wording for a fetch that never got a response. */
+const NETWORK_FAILURE = /failed to fetch|networkerror|load failed|network request failed/i;
+
 /** Any thrown value: a ConnectError (code number, rawMessage), an abort, a
  * network failure, or an AppError already. */
 export function toAppError(e: unknown, context?: string): AppError {
   const withCtx = (x: AppError): AppError => (context ? { ...x, context } : x);
   if (e && typeof e === "object") {
-    const o = e as { code?: unknown; rawMessage?: unknown; message?: unknown; name?: unknown };
+    const o = e as { code?: unknown; rawMessage?: unknown; message?: unknown; name?: unknown; cause?: unknown };
     if (typeof o.code === "number" && typeof o.rawMessage === "string") {
+      // connect-web reports a failed fetch (server down, CORS refusal) as
+      // "unknown" with the TypeError as its cause: the user should read
+      // that the server cannot be reached.
+      const cause = o.cause as { name?: unknown; message?: unknown } | undefined;
+      if (o.code === 2 && (cause?.name === "TypeError" || NETWORK_FAILURE.test(o.rawMessage))) {
+        const why = typeof cause?.message === "string" ? cause.message : o.rawMessage;
+        return withCtx({ code: "unavailable", message: `cannot reach the server (${why})` });
+      }
       return withCtx({ code: codeName(o.code), message: o.rawMessage });
     }
     if (typeof o.code === "string" && typeof o.message === "string" && !("name" in o && o.name === "TypeError")) {

@@ -26,6 +26,9 @@ test("toAppError: ConnectError, abort, network, plain", () => {
     code: "not_found", message: "image x not found", context: "process",
   });
   assert.equal(toAppError({ name: "AbortError", message: "aborted" }).code, "canceled");
+  const down = toAppError({ code: 2, rawMessage: "Failed to fetch", cause: new TypeError("Failed to fetch") });
+  assert.deepEqual(down, { code: "unavailable", message: "cannot reach the server (Failed to fetch)" });
+  assert.equal(toAppError({ code: 2, rawMessage: "something odd" }).code, "unknown");
   assert.equal(toAppError(Object.assign(new TypeError("Failed to fetch"))).code, "unavailable");
   assert.deepEqual(toAppError({ code: "permission_denied", message: "samples are read-only" }), { code: "permission_denied", message: "samples are read-only" });
   assert.equal(toAppError("boom").message, "boom");

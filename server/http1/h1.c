@@ -90,6 +90,8 @@ static void unlink_suspended(h1_req *r);
 
 /* Wakes a connection parked in the access handler (answered later) or in
  * the content reader (a streamed response waiting for bytes). */
+static void schedule_pump(gpx_io *io);
+
 static void resume(h1_req *r)
 {
 	if (r->suspended) {
@@ -99,7 +101,12 @@ static void resume(h1_req *r)
 	} else if (r->reader_suspended) {
 		r->reader_suspended = 0;
 		MHD_resume_connection(r->conn);
+	} else {
+		return;
 	}
+	/* In external-epoll mode a resumed connection is only looked at by
+	 * the next MHD_run: run it soon, not at the next tick. */
+	schedule_pump(r->io);
 }
 
 static int rq_end(gpx_exchange *ex, const gpx_header *trailers, size_t n)
@@ -628,6 +635,15 @@ static void pump(gpx_io *io)
 			return;
 	}
 	if (!st->pump_posted) {
+		st->pump_posted = 1;
+		gpx_loop_post(io->loop, pump_posted, io);
+	}
+}
+
+static void schedule_pump(gpx_io *io)
+{
+	h1_state *st = io->mhd_w.data;
+	if (st && !st->pump_posted) {
 		st->pump_posted = 1;
 		gpx_loop_post(io->loop, pump_posted, io);
 	}

@@ -135,6 +135,7 @@ bench() {
 	fi
 }
 
+load=$(cut -d" " -f1-3 /proc/loadavg)
 row_g=$(bench gpixd "$gport")
 row_n=$(bench nginx "$nport")
 
@@ -144,7 +145,8 @@ nginx_v=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
 report=$(cat <<EOF
 ## $(date -u +%Y-%m-%d\ %H:%M) UTC — GET /v1/version over h2c
 
-Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -sr). gpixd $commit
+Machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -sr), load average before the run
+$load. gpixd $commit
 (\`${GPIXD#"$ROOT"/}\`, \`--io-threads 1\`) against $nginx_v (one worker, \`listen … http2\`,
 \`return 200\` of the same JSON, access log off). Load: \`h2load -t1 -c$CONNS
 -m$STREAMS -D $DURATION --warm-up-time=$WARMUP\` on the same machine; latency

@@ -4,7 +4,7 @@
 #   1. unit         meson test (the Check unit tests under tests/unit/)
 #   2. integration  node --test tests/integration/ against a real gpixd
 #   3. bdd          cucumber-js features/*.feature against a real gpixd
-#   4. web          scripts/test-web.sh, once the web UI brings one
+#   4. web          scripts/test-web.sh (UI unit tests, browser tests on Chromium)
 #
 # Every stage runs even when an earlier one failed; the exit status is
 # non-zero when anything failed. Logs: build/test-logs/. The last line is

@@ -64,7 +64,7 @@ export class GpixViewer extends LightElement {
           </select>
         </label>
       </div>
-      <div class="stage" style="--split:${this.split}%">
+      <div class="stage" style="--split:${this.split}%;${v && v.width > 0 && v.height > 0 ? `aspect-ratio:${v.width} / ${v.height};` : ""}">
         ${v && v.before
           ? html`<img class="layer after" data-testid="preview-image" alt="Preview: filtered image"
                 src=${v.after || v.before} data-seq=${v.seq} data-width=${v.width} data-height=${v.height} />

@@ -140,6 +140,8 @@ typedef struct sstream {
 	int nreq;
 	int started, headers_sent, finished;
 	int busy;         /* inside our own input processing */
+	int has_abort;    /* the adapter ended a started call: this status wins */
+	gpx_status abort_status;
 	int free_pending; /* finished while busy: freed when it returns */
 	char content_type[64];
 	gpx_header extra[4];
@@ -278,6 +280,8 @@ static void ss_release(sstream *s)
 static void ss_finish(gpx_call *c, const gpx_status *st)
 {
 	sstream *s = (sstream *)c;
+	if (s->has_abort)
+		st = &s->abort_status;
 	gpx_exchange *ex = c->ex;
 	if (s->finished)
 		return;
@@ -344,11 +348,33 @@ static const gpx_call_ops stream_ops = {
 	.header = ss_header,
 };
 
+static int unbusy(sstream *s);
+
+/* Ends the call from the adapter's side (a bad message, a protocol
+ * error). A handler that already runs is told through on_cancel, so it
+ * frees its state and finishes the call itself; the status sent is ours. */
+static void ss_abort(sstream *s, const gpx_status *st)
+{
+	if (s->finished)
+		return;
+	if (s->started && s->call.on_cancel && !s->has_abort) {
+		s->abort_status = *st;
+		s->has_abort = 1;
+		s->busy++;
+		s->call.on_cancel(&s->call);
+		if (!s->finished)
+			ss_finish(&s->call, st); /* the handler left it to us */
+		unbusy(s);
+		return;
+	}
+	ss_finish(&s->call, st);
+}
+
 static void fail(sstream *s, gpx_code code, const char *fmt, const char *arg)
 {
 	gpx_status st;
 	gpx_status_set(&st, code, fmt, arg);
-	ss_finish(&s->call, &st);
+	ss_abort(s, &st);
 }
 
 static void ss_start(sstream *s)
@@ -418,14 +444,14 @@ static int on_envelope(void *ud, uint8_t flags, uint8_t *data, size_t len)
 		protobuf_c_message_free_unpacked(msg, NULL);
 		gpx_status_set(&st, GPX_INVALID_ARGUMENT, "%s takes exactly one request message",
 			       m->full_name);
-		ss_finish(&s->call, &st);
+		ss_abort(s, &st);
 		return -1;
 	}
 	s->call.request = msg;
 	return 0;
 fail:
 	gpx_buf_free(&plain);
-	ss_finish(&s->call, &st);
+	ss_abort(s, &st);
 	return -1;
 }
 
@@ -444,7 +470,7 @@ static int feed(sstream *s, const uint8_t *p, size_t n)
 	gpx_status st = {0};
 	s->busy++;
 	if (gpx_envelope_feed(&s->rd, p, n, on_envelope, s, &st) < 0 && !s->finished)
-		ss_finish(&s->call, &st);
+		ss_abort(s, &st);
 	return unbusy(s);
 }
 

@@ -77,3 +77,17 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) tests/integration/gen
+
+# GPU checks (docs/plugins.md): need an NVIDIA GPU and a build where meson
+# found nvcc (the CUDA plugin, tests/gpu/). Both skip (exit 77) without a
+# usable CUDA device. GPU_ARGS passes flags to the program (gpu_parity:
+# --quick; gpu_bench: --seconds S --threads N).
+.PHONY: test-gpu bench-gpu
+test-gpu: build
+	@test -x $(BUILD)/tests/gpu/gpu_parity || { echo "test-gpu: $(BUILD) has no CUDA plugin (meson did not find nvcc)"; exit 1; }
+	$(BUILD)/tests/gpu/gpu_parity --plugin-dir $(BUILD)/gpu --samples data/samples $(GPU_ARGS)
+
+bench-gpu: build
+	@test -x $(BUILD)/tests/gpu/gpu_bench || { echo "bench-gpu: $(BUILD) has no CUDA plugin (meson did not find nvcc)"; exit 1; }
+	$(BUILD)/tests/gpu/gpu_bench --plugin-dir $(BUILD)/gpu $(GPU_ARGS)
+	python3 tests/gpu/bench_torch.py

@@ -35,6 +35,7 @@
 	X(cuMemFreeHost)              \
 	X(cuMemcpyHtoDAsync)          \
 	X(cuMemcpyDtoHAsync)          \
+	X(cuMemcpyDtoDAsync)          \
 	X(cuStreamCreate)             \
 	X(cuStreamDestroy)            \
 	X(cuStreamSynchronize)        \

@@ -128,8 +128,11 @@ static void tune_complete(gpx_work *w, const gpx_status *st)
 {
 	tune *t = (tune *)w;
 	t->busy = 0;
-	gpx_pipeline_free(t->job_pipeline);
+	/* The response names the pipeline this preview was made with. */
+	gpx_pipeline *made_with = t->job_pipeline;
 	t->job_pipeline = NULL;
+	if (t->orphan || t->gone || st->code != GPX_OK)
+		gpx_pipeline_free(made_with);
 	if (t->orphan) {
 		tune_free(t);
 		return;
@@ -150,7 +153,7 @@ static void tune_complete(gpx_work *w, const gpx_status *st)
 	tm.encode_ms = t->encode_ms;
 	tm.total_ms = (gpx_now_mono() - t->job_started) * 1000.0;
 	size_t nsteps = 0;
-	Gpix__V1__FilterStep **steps = gpx_pipeline_to_proto(t->pipeline, &nsteps);
+	Gpix__V1__FilterStep **steps = gpx_pipeline_to_proto(made_with, &nsteps);
 	Gpix__V1__TuneResponse r = GPIX__V1__TUNE_RESPONSE__INIT;
 	r.preview_chunk.data = t->jpeg.data;
 	r.preview_chunk.len = t->jpeg.len;
@@ -163,6 +166,7 @@ static void tune_complete(gpx_work *w, const gpx_status *st)
 	r.filters = steps;
 	gpx_call_send(t->call, &r.base);
 	gpx_filter_steps_free(steps, nsteps);
+	gpx_pipeline_free(made_with);
 	tune_kick(t);
 }
 

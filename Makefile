@@ -27,7 +27,7 @@ C_SOURCES = $(shell git ls-files --cached --others --exclude-standard -- '*.c' '
 	| grep -v -E '(^|/)(build[^/]*|subprojects|vendor|third_party)/|\.pb-c\.[ch]$$' \
 	| while read -r f; do [ -f "$$f" ] && echo "$$f"; done)
 
-.PHONY: all build run test unit integration bdd bench asan format format-check clean setup
+.PHONY: all build run test unit integration bdd bench asan format format-check clean setup web web-test
 
 all: build
 
@@ -76,7 +76,16 @@ format-check:
 	echo "format-check: all $(words $(C_SOURCES)) C sources formatted"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) tests/integration/gen
+	rm -rf $(BUILD) $(ASAN_BUILD) tests/integration/gen web/dist web/src/gen web/test-results
+
+# The browser UI (web/, docs/web.md): built into web/dist, which gpixd serves at /.
+web:
+	@sh scripts/setup.sh --node
+	@sh scripts/build-web.sh
+
+web-test: build
+	@sh scripts/setup.sh --node web
+	@sh scripts/test-web.sh
 
 # GPU checks (docs/plugins.md): need an NVIDIA GPU and a build where meson
 # found nvcc (the CUDA plugin, tests/gpu/). Both skip (exit 77) without a

@@ -9,10 +9,12 @@ set -eu
 ROOT=$(cd "$(dirname "$0")" && pwd)
 cd "$ROOT"
 
-# apt packages only: gpixd needs no Node. (When the web UI build needs the
-# pinned Node, add --node here.)
-sh scripts/setup.sh
+# apt packages plus the pinned Node, which builds the web UI served at /.
+sh scripts/setup.sh --node
+GPIX_ROOT=$ROOT
+. scripts/env.sh
 sh scripts/build.sh build
+sh scripts/build-web.sh
 
 has_flag() { # has_flag --name "$@": was --name or --name=... given?
 	name=$1

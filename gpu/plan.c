@@ -406,6 +406,10 @@ int gpx_cu_plan_build(gpx_cu_plan *p, const gpx_plugin_step *steps, uint32_t n,
 			   s->in_channels != steps[i - 1].out_channels)))
 			return gpx_plugin_fail(st, GPX_PLUGIN_INVALID_ARGUMENT,
 					       "step %u: inconsistent geometry", i);
+		/* kernels that give a row to each blockIdx.y (grid.y <= 65535) */
+		if (s->in_height > 65535 || s->out_height > 65535)
+			return gpx_plugin_fail(st, GPX_PLUGIN_UNIMPLEMENTED,
+					       "images taller than 65535 rows run on the CPU");
 		if (add_step(p, s, &cur, st) < 0)
 			return -1;
 		size_t b = (size_t)s->out_width * s->out_height * s->out_channels;

@@ -180,6 +180,7 @@ static void unload_one(loaded *lp)
 		 * the copy would let a later copy reuse both and dlopen would hand
 		 * back the stale object. Such a copy's descriptor is kept open. */
 		void *still = dlopen(lp->dlpath, RTLD_NOW | RTLD_NOLOAD);
+		dlerror(); /* no error state left on this (maybe worker) thread */
 		if (still) {
 			dlclose(still);
 			gpx_warn("plugin %s could not be unloaded (its code stays mapped)",

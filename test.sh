@@ -24,9 +24,11 @@ say "setup"
 sh scripts/setup.sh --tests web || { echo "test.sh: setup failed" >&2; exit 1; }
 GPIX_ROOT=$ROOT
 . scripts/env.sh
+t_setup=$(($(date +%s) - t_start))
 
 say "build"
 sh scripts/build.sh build || { echo "test.sh: build failed" >&2; echo "total: 0 passed, 1 failed"; exit 1; }
+t_build=$(($(date +%s) - t_start - t_setup))
 
 GPIXD=${GPIXD:-$ROOT/build/server/gpixd}
 export GPIXD
@@ -130,7 +132,7 @@ if wanted web; then
 	fi
 fi
 
-say "summary ($(($(date +%s) - t_start))s in all; logs in build/test-logs/)"
+say "summary ($(($(date +%s) - t_start))s in all: setup ${t_setup}s, build ${t_build}s; logs in build/test-logs/)"
 total_p=0 total_f=0 total_s=0
 printf '  %-12s %-8s %7s %7s %8s  %s\n' stage result passed failed skipped time
 while read -r name result p f s t rest; do

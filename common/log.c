@@ -80,8 +80,8 @@ void gpx_time_rfc3339(char *buf, size_t len, double t)
 	int ms = (int)((t - (double)secs) * 1000.0);
 	struct tm tm;
 	gmtime_r(&secs, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 /* Appends s to out as JSON string content (no quotes). */
@@ -119,7 +119,8 @@ void gpx_logf(gpx_log_level level, const gpx_log_field *fields, const char *fmt,
 
 	size_t n = 0, cap = sizeof(line) - 2;
 	if (log_format == GPX_LOG_JSON) {
-		n += (size_t)snprintf(line + n, cap - n, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
+		n += (size_t)snprintf(line + n, cap - n,
+				      "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
 				      level_names[level]);
 		n += json_escape(line + n, cap - n, msg);
 		for (const gpx_log_field *f = fields; f && f->key && n + 8 < cap; f++) {
@@ -135,7 +136,8 @@ void gpx_logf(gpx_log_level level, const gpx_log_field *fields, const char *fmt,
 		for (const gpx_log_field *f = fields; f && f->key && n < cap; f++) {
 			const char *v = f->val ? f->val : "";
 			int quote = strpbrk(v, " \"=") != NULL || !*v;
-			n += (size_t)snprintf(line + n, cap - n, quote ? " %s=\"%s\"" : " %s=%s", f->key, v);
+			n += (size_t)snprintf(line + n, cap - n, quote ? " %s=\"%s\"" : " %s=%s",
+					      f->key, v);
 		}
 	}
 	if (n > cap)

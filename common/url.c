@@ -24,7 +24,8 @@ char *gpx_url_decode(const char *s, size_t n, int plus_is_space)
 		char c = s[i];
 		if (c == '%') {
 			int hi, lo;
-			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0) {
+			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0) {
 				free(out);
 				return NULL;
 			}

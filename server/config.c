@@ -21,12 +21,19 @@ typedef struct opt {
 	int64_t min, max;
 } opt;
 
-#define S(field, arg, help) \
-	{#field, T_STR, offsetof(gpx_config, field), sizeof(((gpx_config *)0)->field), arg, help, 0, 0}
-#define I(field, arg, help, lo, hi) \
-	{#field, T_INT, offsetof(gpx_config, field), 0, arg, help, lo, hi}
-#define L(field, arg, help, lo, hi) \
-	{#field, T_I64, offsetof(gpx_config, field), 0, arg, help, lo, hi}
+#define S(field, arg, help)                                                                        \
+	{                                                                                          \
+#field, T_STR, offsetof(gpx_config, field), sizeof(((gpx_config *)0)->field), arg, \
+			help, 0, 0                                                                 \
+	}
+#define I(field, arg, help, lo, hi)                                              \
+	{                                                                        \
+#field, T_INT, offsetof(gpx_config, field), 0, arg, help, lo, hi \
+	}
+#define L(field, arg, help, lo, hi)                                              \
+	{                                                                        \
+#field, T_I64, offsetof(gpx_config, field), 0, arg, help, lo, hi \
+	}
 
 /* Field names use '_' and become flags with '-' and GPIX_ variables in
  * upper case: io_threads -> --io-threads, GPIX_IO_THREADS. */
@@ -58,8 +65,8 @@ static const opt opts[] = {
 	I(max_connections, "N", "open connections at most (default 10000)", 1, 1000000),
 	I(max_streams, "N", "concurrent HTTP/2 streams per connection (default 100)", 1, 100000),
 	I(idle_timeout_s, "SECONDS", "close idle connections after (default 60)", 1, 86400),
-	I(request_timeout_s, "SECONDS", "a request's headers and body must arrive within (default 30)",
-	  1, 86400),
+	I(request_timeout_s, "SECONDS",
+	  "a request's headers and body must arrive within (default 30)", 1, 86400),
 	I(grace_s, "SECONDS", "SIGTERM grace period for in-flight work (default 10)", 0, 3600),
 };
 
@@ -150,8 +157,9 @@ static int finish(gpx_config *c, char *err, size_t errlen)
 	}
 	if (c->tls_cert[0] || c->client_ca[0]) {
 		/* Refuse rather than serve cleartext to someone who asked for TLS. */
-		snprintf(err, errlen, "TLS is not served by this version yet: terminate TLS in front "
-				      "of gpixd (see docs/operations.md)");
+		snprintf(err, errlen,
+			 "TLS is not served by this version yet: terminate TLS in front "
+			 "of gpixd (see docs/operations.md)");
 		return -1;
 	}
 	return 0;
@@ -253,9 +261,10 @@ void gpx_config_usage(FILE *out)
 	}
 	fprintf(out, "  %-32s %s\n  %-32s %s\n\n", "--help", "show this help", "--version",
 		"show the version");
-	fprintf(out, "Each setting also reads from GPIX_<NAME> (GPIX_LISTEN, GPIX_IO_THREADS, ...)\n"
-		     "and from the config file; flags win over the environment, which wins over\n"
-		     "the file.\n");
+	fprintf(out,
+		"Each setting also reads from GPIX_<NAME> (GPIX_LISTEN, GPIX_IO_THREADS, ...)\n"
+		"and from the config file; flags win over the environment, which wins over\n"
+		"the file.\n");
 }
 
 int gpx_config_split_listen(const char *listen, char *host, size_t hostlen, int *port)
@@ -288,7 +297,8 @@ int gpx_config_load(gpx_config *c, int argc, char **argv, char **envp, char *err
 	/* 1. Which config file: --config wins over GPIX_CONFIG. */
 	const char *file = NULL;
 	for (char **e = envp; e && *e; e++)
-		if (strncmp(*e, "GPIX_CONFIG=", 12) == 0 || strncmp(*e, "GPIX_CONFIG_FILE=", 17) == 0)
+		if (strncmp(*e, "GPIX_CONFIG=", 12) == 0 ||
+		    strncmp(*e, "GPIX_CONFIG_FILE=", 17) == 0)
 			file = strchr(*e, '=') + 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -32,14 +32,14 @@ typedef struct gpx_config {
 	char log_level_s[16];
 	gpx_log_format log_format;
 	gpx_log_level log_level;
-	int64_t max_message_bytes;  /* one RPC message / unary body */
-	int64_t max_upload_bytes;   /* one uploaded image */
-	int64_t max_header_bytes;   /* all request headers of one request */
+	int64_t max_message_bytes; /* one RPC message / unary body */
+	int64_t max_upload_bytes;  /* one uploaded image */
+	int64_t max_header_bytes;  /* all request headers of one request */
 	int max_connections;
-	int max_streams;            /* concurrent HTTP/2 streams per connection */
-	int idle_timeout_s;         /* a connection with nothing in flight */
-	int request_timeout_s;      /* headers + body of one request must arrive */
-	int grace_s;                /* SIGTERM: time to finish in-flight work */
+	int max_streams;       /* concurrent HTTP/2 streams per connection */
+	int idle_timeout_s;    /* a connection with nothing in flight */
+	int request_timeout_s; /* headers + body of one request must arrive */
+	int grace_s;	       /* SIGTERM: time to finish in-flight work */
 } gpx_config;
 
 void gpx_config_defaults(gpx_config *c);
@@ -47,12 +47,10 @@ void gpx_config_defaults(gpx_config *c);
 /* Loads file, environment and argv in that order. Returns 0, 1 when the
  * program should exit 0 (--help/--version printed), or -1 with a message
  * in err. */
-int gpx_config_load(gpx_config *c, int argc, char **argv, char **envp, char *err,
-		    size_t errlen);
+int gpx_config_load(gpx_config *c, int argc, char **argv, char **envp, char *err, size_t errlen);
 
 /* Applies one setting by name ("listen", "io-threads", ...). */
-int gpx_config_set(gpx_config *c, const char *name, const char *value, char *err,
-		   size_t errlen);
+int gpx_config_set(gpx_config *c, const char *name, const char *value, char *err, size_t errlen);
 
 void gpx_config_usage(FILE *out);
 

@@ -6,9 +6,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static const double bounds[GPX_METRIC_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-						    0.05,   0.1,   0.25,   0.5,   1,    2.5,
-						    5,      10};
+static const double bounds[GPX_METRIC_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+						  0.1,	  0.25,	 0.5,	 1,	2.5,  5,     10};
 
 void gpx_metrics_init(gpx_metrics *m)
 {
@@ -54,7 +53,8 @@ void gpx_metrics_filter(gpx_metrics *m, const char *backend, const char *filter,
 	pthread_mutex_lock(&m->lock);
 	gpx_filter_series *s = NULL;
 	for (size_t i = 0; i < m->nfilters; i++)
-		if (!strcmp(m->filters[i].backend, backend) && !strcmp(m->filters[i].filter, filter)) {
+		if (!strcmp(m->filters[i].backend, backend) &&
+		    !strcmp(m->filters[i].filter, filter)) {
 			s = &m->filters[i];
 			break;
 		}

@@ -48,12 +48,14 @@ int gpx_engine_open(gpx_server *srv, gpx_status *st)
 	if (gpx_engine_plugins_open(srv, e, st) < 0)
 		goto fail_filters;
 	if (gpx_queue_create(srv->cfg.workers, srv->cfg.queue_depth, &e->queue) < 0) {
-		gpx_status_set(st, GPX_INTERNAL, "cannot start %d worker threads", srv->cfg.workers);
+		gpx_status_set(st, GPX_INTERNAL, "cannot start %d worker threads",
+			       srv->cfg.workers);
 		goto fail_plugins;
 	}
 	srv->engine = e;
 	gpx_info("store: %zu samples, %zu uploads, %zu results; %zu filters; %d workers, queue %d",
-		 gpx_store_count(e->store, GPX_SRC_SAMPLE), gpx_store_count(e->store, GPX_SRC_UPLOAD),
+		 gpx_store_count(e->store, GPX_SRC_SAMPLE),
+		 gpx_store_count(e->store, GPX_SRC_UPLOAD),
 		 gpx_store_count(e->store, GPX_SRC_RESULT), gpx_filter_registry_count(e->filters),
 		 srv->cfg.workers, srv->cfg.queue_depth);
 	return 0;
@@ -103,8 +105,7 @@ static void job_done(gpx_job *job, const gpx_status *st)
 		gpx_error("cannot post a job completion: out of memory");
 }
 
-int gpx_work_submit(gpx_work *w, gpx_server *srv, gpx_loop *loop, double deadline,
-		    gpx_status *st)
+int gpx_work_submit(gpx_work *w, gpx_server *srv, gpx_loop *loop, double deadline, gpx_status *st)
 {
 	gpx_job_init(&w->job, job_run, job_done, w);
 	w->job.deadline = deadline;
@@ -125,8 +126,7 @@ void gpx_work_cancel(gpx_work *w)
 	atomic_store(&w->job.cancel, 1);
 }
 
-int gpx_engine_pick_backend(gpx_server *srv, const char *name, const char **picked,
-			    gpx_status *st)
+int gpx_engine_pick_backend(gpx_server *srv, const char *name, const char **picked, gpx_status *st)
 {
 	if (!name || !*name || !strcmp(name, "auto"))
 		name = srv->cfg.backend;

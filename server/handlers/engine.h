@@ -45,8 +45,7 @@ struct gpx_work {
 };
 
 /* Queues w. 0, or -1 with st: resource_exhausted (full) / unavailable. */
-int gpx_work_submit(gpx_work *w, gpx_server *srv, gpx_loop *loop, double deadline,
-		    gpx_status *st);
+int gpx_work_submit(gpx_work *w, gpx_server *srv, gpx_loop *loop, double deadline, gpx_status *st);
 /* Sets the job's cancel flag (any thread). */
 void gpx_work_cancel(gpx_work *w);
 
@@ -54,8 +53,7 @@ void gpx_work_cancel(gpx_work *w);
  * runs) and "cpu" are always fine; a plugin backend ("cuda") must be
  * loaded and available, else failed_precondition saying why; other names
  * are invalid_argument. *picked is a static string or `name`. */
-int gpx_engine_pick_backend(gpx_server *srv, const char *name, const char **picked,
-			    gpx_status *st);
+int gpx_engine_pick_backend(gpx_server *srv, const char *name, const char **picked, gpx_status *st);
 
 /* server/handlers/backends.c: the plugin loader in the server. */
 int gpx_engine_plugins_open(gpx_server *srv, gpx_engine *e, gpx_status *st);

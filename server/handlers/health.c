@@ -18,18 +18,18 @@ static void check(gpx_call *c)
 		return;
 	}
 	Grpc__Health__V1__HealthCheckResponse r = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
-	r.status = atomic_load(&c->srv->draining)
-			   ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
-			   : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+	r.status = atomic_load(&c->srv->draining) ?
+			   GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING :
+			   GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 	gpx_call_reply(c, &r.base);
 }
 
 static void list(gpx_call *c)
 {
 	Grpc__Health__V1__HealthCheckResponse st = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
-	st.status = atomic_load(&c->srv->draining)
-			    ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
-			    : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+	st.status = atomic_load(&c->srv->draining) ?
+			    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING :
+			    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 	Grpc__Health__V1__HealthListResponse__StatusesEntry e0 =
 		GRPC__HEALTH__V1__HEALTH_LIST_RESPONSE__STATUSES_ENTRY__INIT;
 	Grpc__Health__V1__HealthListResponse__StatusesEntry e1 =

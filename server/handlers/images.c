@@ -9,8 +9,8 @@
 #include "server/handlers/engine.h"
 #include "server/handlers/handlers.h"
 #include "server/handlers/multipart.h"
-#include "server/rpc/json.h"
 #include "server/rpc/connect.h"
+#include "server/rpc/json.h"
 #include "server/rpc/router.h"
 
 typedef struct image_msg {
@@ -59,8 +59,8 @@ static void list_images(gpx_call *c)
 	gpx_image_meta *metas = NULL;
 	size_t n = 0;
 	char next[GPX_STORE_TOKEN_MAX];
-	if (gpx_store_list(c->srv->engine->store, (int)req->source, req->page_size,
-			   req->page_token, &metas, &n, next, sizeof(next), &st) < 0) {
+	if (gpx_store_list(c->srv->engine->store, (int)req->source, req->page_size, req->page_token,
+			   &metas, &n, next, sizeof(next), &st) < 0) {
 		gpx_call_finish(c, &st);
 		return;
 	}
@@ -333,8 +333,8 @@ static void upload_complete(gpx_work *w, const gpx_status *st)
 			reply_plain_error(ex, st, 0);
 		} else {
 			gpx_log_field f[] = {{"request_id", ex->request_id}, {NULL, NULL}};
-			gpx_logf(GPX_LOG_INFO, f, "Upload completed: %s (%s, %llu bytes)", u->meta.id,
-				 u->meta.name, (unsigned long long)u->meta.size_bytes);
+			gpx_logf(GPX_LOG_INFO, f, "Upload completed: %s (%s, %llu bytes)",
+				 u->meta.id, u->meta.name, (unsigned long long)u->meta.size_bytes);
 			image_msg m;
 			image_from_meta(&m, &u->meta);
 			Gpix__V1__UploadResponse r = GPIX__V1__UPLOAD_RESPONSE__INIT;
@@ -371,7 +371,8 @@ static void upload_body_done(gpx_exchange *ex, gpx_buf *body, void *arg)
 		gpx_part part;
 		if (gpx_multipart_boundary(gpx_ex_header(ex, "content-type"), boundary,
 					   sizeof(boundary)) < 0) {
-			gpx_status_set(&st, GPX_INVALID_ARGUMENT, "multipart body without a boundary");
+			gpx_status_set(&st, GPX_INVALID_ARGUMENT,
+				       "multipart body without a boundary");
 			goto fail;
 		}
 		if (gpx_multipart_find(u->body.data, u->body.len, boundary, "file", &part, &st) < 0)
@@ -411,10 +412,11 @@ static int route_upload(gpx_exchange *ex)
 	if (strcmp(mt, "image/jpeg") && strcmp(mt, "image/jpg") && strcmp(mt, "image/png") &&
 	    strcmp(mt, "application/octet-stream") && strcmp(mt, "multipart/form-data")) {
 		gpx_status st;
-		gpx_status_set(&st, GPX_INVALID_ARGUMENT,
-			       "POST /v1/images takes image/jpeg, image/png or multipart/form-data, "
-			       "not \"%.60s\"",
-			       mt);
+		gpx_status_set(
+			&st, GPX_INVALID_ARGUMENT,
+			"POST /v1/images takes image/jpeg, image/png or multipart/form-data, "
+			"not \"%.60s\"",
+			mt);
 		ex->ops->discard_input(ex);
 		gpx_buf b;
 		gpx_buf_init(&b, 0);

@@ -41,8 +41,8 @@ static int disposition_param(const char *v, size_t vl, const char *key, char *ou
 {
 	size_t kl = strlen(key);
 	for (size_t i = 0; i + kl < vl; i++) {
-		if ((i == 0 || v[i - 1] == ';' || v[i - 1] == ' ') && strncasecmp(v + i, key, kl) == 0 &&
-		    v[i + kl] == '=') {
+		if ((i == 0 || v[i - 1] == ';' || v[i - 1] == ' ') &&
+		    strncasecmp(v + i, key, kl) == 0 && v[i + kl] == '=') {
 			const char *p = v + i + kl + 1;
 			const char *end = v + vl;
 			size_t n = 0;
@@ -84,7 +84,8 @@ int gpx_multipart_find(const uint8_t *body, size_t len, const char *boundary, co
 		p += 2;
 		const uint8_t *hend = find(p, (size_t)(end - p), "\r\n\r\n", 4);
 		if (!hend)
-			return gpx_status_set(st, GPX_INVALID_ARGUMENT, "truncated multipart headers");
+			return gpx_status_set(st, GPX_INVALID_ARGUMENT,
+					      "truncated multipart headers");
 		char name[128] = "", filename[256] = "", ctype[128] = "";
 		for (const uint8_t *line = p; line < hend;) {
 			const uint8_t *eol = find(line, (size_t)(hend + 2 - line), "\r\n", 2);
@@ -120,5 +121,6 @@ int gpx_multipart_find(const uint8_t *body, size_t len, const char *boundary, co
 		}
 		p = next + 2;
 	}
-	return gpx_status_set(st, GPX_INVALID_ARGUMENT, "multipart body has no \"%s\" field", field);
+	return gpx_status_set(st, GPX_INVALID_ARGUMENT, "multipart body has no \"%s\" field",
+			      field);
 }

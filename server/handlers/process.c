@@ -48,8 +48,7 @@ int gpx_resize_to(gpx_server *srv, const gpx_image *in, uint32_t w, uint32_t h,
 }
 
 /* Downscale to fit max_width x max_height, keeping the aspect ratio. */
-static int fit(gpx_server *srv, gpx_proc *p, gpx_image *img, const gpx_run_ctx *ctx,
-	       gpx_status *st)
+static int fit(gpx_server *srv, gpx_proc *p, gpx_image *img, const gpx_run_ctx *ctx, gpx_status *st)
 {
 	uint32_t mw = p->max_width ? p->max_width : img->width;
 	uint32_t mh = p->max_height ? p->max_height : img->height;
@@ -146,8 +145,8 @@ done:
 
 /* ------------------------------------------------------------ proto glue */
 
-int gpx_pipeline_from_proto(const gpx_filter_registry *reg, Gpix__V1__FilterStep **steps,
-			    size_t n, gpx_pipeline **out, gpx_status *st)
+int gpx_pipeline_from_proto(const gpx_filter_registry *reg, Gpix__V1__FilterStep **steps, size_t n,
+			    gpx_pipeline **out, gpx_status *st)
 {
 	if (n > GPX_PIPELINE_MAX_STEPS)
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT, "at most %d filters in a pipeline",
@@ -184,9 +183,10 @@ int gpx_pipeline_from_proto(const gpx_filter_registry *reg, Gpix__V1__FilterStep
 				sp->value.kind = GPX_VALUE_STRING;
 				sp->value.str = v->string_value ? v->string_value : "";
 			} else {
-				gpx_status_set(st, GPX_INVALID_ARGUMENT,
-					       "parameter \"%s.%s\" must be a number, bool or string",
-					       specs[i].filter, sp->name);
+				gpx_status_set(
+					st, GPX_INVALID_ARGUMENT,
+					"parameter \"%s.%s\" must be a number, bool or string",
+					specs[i].filter, sp->name);
 				goto out;
 			}
 		}
@@ -269,7 +269,8 @@ int gpx_proc_output_from_proto(gpx_proc *p, const Gpix__V1__OutputOptions *o, gp
 				      o->format);
 	if (o->quality < 0 || o->quality > 100)
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT,
-				      "output.quality is %d, outside 1..100 (0: default)", o->quality);
+				      "output.quality is %d, outside 1..100 (0: default)",
+				      o->quality);
 	if (o->max_width < 0 || o->max_height < 0)
 		return gpx_status_set(st, GPX_INVALID_ARGUMENT,
 				      "output.max_width and max_height must not be negative");
@@ -335,7 +336,8 @@ static void process_cancel(gpx_call *c)
 
 static void process_image(gpx_call *c)
 {
-	const Gpix__V1__ProcessImageRequest *req = (const Gpix__V1__ProcessImageRequest *)c->request;
+	const Gpix__V1__ProcessImageRequest *req =
+		(const Gpix__V1__ProcessImageRequest *)c->request;
 	gpx_status st = {0};
 	process_call *pc = calloc(1, sizeof(*pc));
 	if (!pc) {
@@ -458,8 +460,8 @@ static void raw_complete(gpx_work *w, const gpx_status *st)
 		{"access-control-expose-headers", "server-timing, x-gpix-width, x-gpix-height"},
 	};
 	ex->code = GPX_OK;
-	gpx_ex_reply(ex, 200, gpx_codec_mime(rp->proc.format), rp->proc.out.data,
-		     rp->proc.out.len, h, sizeof(h) / sizeof(h[0]));
+	gpx_ex_reply(ex, 200, gpx_codec_mime(rp->proc.format), rp->proc.out.data, rp->proc.out.len,
+		     h, sizeof(h) / sizeof(h[0]));
 	raw_free(rp);
 }
 
@@ -514,24 +516,25 @@ static int pipeline_from_query(const gpx_filter_registry *reg, const char *query
 			i++;
 		const gpx_filter_def *d = gpx_filter_registry_find(reg, k);
 		if (i == n || !d) {
-			gpx_status_set(st, GPX_INVALID_ARGUMENT,
-				       "parameter \"%.40s.%.40s\" names a filter that is not in filters=",
-				       k, dot + 1);
+			gpx_status_set(
+				st, GPX_INVALID_ARGUMENT,
+				"parameter \"%.40s.%.40s\" names a filter that is not in filters=",
+				k, dot + 1);
 			free(k);
 			free(v);
 			goto out;
 		}
 		int pi = gpx_filter_param_index(d, dot + 1);
 		if (pi < 0) {
-			gpx_status_set(st, GPX_INVALID_ARGUMENT, "unknown parameter \"%.40s.%.40s\"", k,
-				       dot + 1);
+			gpx_status_set(st, GPX_INVALID_ARGUMENT,
+				       "unknown parameter \"%.40s.%.40s\"", k, dot + 1);
 			free(k);
 			free(v);
 			goto out;
 		}
-		gpx_step_param *sp = &params[i][specs[i].nparams < GPX_FILTER_MAX_PARAMS
-							? specs[i].nparams++
-							: GPX_FILTER_MAX_PARAMS - 1];
+		gpx_step_param *sp = &params[i][specs[i].nparams < GPX_FILTER_MAX_PARAMS ?
+							specs[i].nparams++ :
+							GPX_FILTER_MAX_PARAMS - 1];
 		sp->name = d->params[pi].name;
 		switch (d->params[pi].type) {
 		case GPX_PARAM_NUMBER:
@@ -539,9 +542,10 @@ static int pipeline_from_query(const gpx_filter_registry *reg, const char *query
 			char *end;
 			double num = strtod(v, &end);
 			if (!*v || *end || !isfinite(num)) {
-				gpx_status_set(st, GPX_INVALID_ARGUMENT,
-					       "parameter \"%s.%s\" must be a number, got \"%.40s\"", k,
-					       dot + 1, v);
+				gpx_status_set(
+					st, GPX_INVALID_ARGUMENT,
+					"parameter \"%s.%s\" must be a number, got \"%.40s\"", k,
+					dot + 1, v);
 				free(k);
 				free(v);
 				goto out;
@@ -556,7 +560,8 @@ static int pipeline_from_query(const gpx_filter_registry *reg, const char *query
 				sp->value = (gpx_param_value){.kind = GPX_VALUE_BOOL, .b = 0};
 			else {
 				gpx_status_set(st, GPX_INVALID_ARGUMENT,
-					       "parameter \"%s.%s\" must be true or false", k, dot + 1);
+					       "parameter \"%s.%s\" must be true or false", k,
+					       dot + 1);
 				free(k);
 				free(v);
 				goto out;
@@ -665,7 +670,8 @@ int gpx_route_process_raw(gpx_exchange *ex)
 		else if (!strcmp(fmt, "png"))
 			rp->proc.out_format = GPX_FMT_PNG;
 		else
-			rc = gpx_status_set(&st, GPX_INVALID_ARGUMENT, "format must be jpeg or png");
+			rc = gpx_status_set(&st, GPX_INVALID_ARGUMENT,
+					    "format must be jpeg or png");
 	}
 	free(fmt);
 	int mw = 0, mh = 0;

@@ -19,8 +19,8 @@ typedef struct gpx_proc {
 	 * takes it; gpx_proc_clear drops it after the pipeline). */
 	gpx_plugin_gen *gen;
 	char backend[72]; /* requested: "auto", "cpu", "cuda"; "": auto */
-	int out_format;         /* GPX_FMT_*, 0: same as the input */
-	int quality;            /* 0: default */
+	int out_format;	  /* GPX_FMT_*, 0: same as the input */
+	int quality;	  /* 0: default */
 	uint32_t max_width, max_height;
 	int save;
 	char save_name[GPX_STORE_NAME_MAX];
@@ -57,8 +57,8 @@ int gpx_proc_run(gpx_server *srv, gpx_proc *p, gpx_worker_ctx *wc, const atomic_
 		 double deadline, gpx_status *st);
 
 /* FilterStep messages -> a validated pipeline. */
-int gpx_pipeline_from_proto(const gpx_filter_registry *reg, Gpix__V1__FilterStep **steps,
-			    size_t n, gpx_pipeline **out, gpx_status *st);
+int gpx_pipeline_from_proto(const gpx_filter_registry *reg, Gpix__V1__FilterStep **steps, size_t n,
+			    gpx_pipeline **out, gpx_status *st);
 /* The effective pipeline as FilterStep messages (for responses);
  * freed with gpx_filter_steps_free. */
 Gpix__V1__FilterStep **gpx_pipeline_to_proto(const gpx_pipeline *p, size_t *n);

@@ -63,12 +63,14 @@ static int message_has(const Google__Protobuf__DescriptorProto *m, const char *p
 		if (message_has(m->nested_type[i], inner, sym))
 			return 1;
 	for (size_t i = 0; i < m->n_enum_type; i++) {
-		if (snprintf(full, sizeof(full), "%s%s", inner, m->enum_type[i]->name) < (int)sizeof(full) &&
+		if (snprintf(full, sizeof(full), "%s%s", inner, m->enum_type[i]->name) <
+			    (int)sizeof(full) &&
 		    strcmp(full, sym) == 0)
 			return 1;
 	}
 	for (size_t i = 0; i < m->n_field; i++) {
-		if (snprintf(full, sizeof(full), "%s%s", inner, m->field[i]->name) < (int)sizeof(full) &&
+		if (snprintf(full, sizeof(full), "%s%s", inner, m->field[i]->name) <
+			    (int)sizeof(full) &&
 		    strcmp(full, sym) == 0)
 			return 1;
 	}
@@ -87,18 +89,20 @@ static const refl_file *by_symbol(const gpx_reflection *r, const char *sym)
 			if (message_has(fd->message_type[k], prefix, sym))
 				return &r->files[i];
 		for (size_t k = 0; k < fd->n_enum_type; k++) {
-			if (snprintf(full, sizeof(full), "%s%s", prefix, fd->enum_type[k]->name) < (int)sizeof(full) &&
+			if (snprintf(full, sizeof(full), "%s%s", prefix, fd->enum_type[k]->name) <
+				    (int)sizeof(full) &&
 			    strcmp(full, sym) == 0)
 				return &r->files[i];
 		}
 		for (size_t k = 0; k < fd->n_service; k++) {
 			const Google__Protobuf__ServiceDescriptorProto *s = fd->service[k];
-			if (snprintf(full, sizeof(full), "%s%s", prefix, s->name) < (int)sizeof(full) &&
+			if (snprintf(full, sizeof(full), "%s%s", prefix, s->name) <
+				    (int)sizeof(full) &&
 			    strcmp(full, sym) == 0)
 				return &r->files[i];
 			for (size_t j = 0; j < s->n_method; j++) {
 				if (snprintf(full, sizeof(full), "%s%s.%s", prefix, s->name,
-					 s->method[j]->name) < (int)sizeof(full) &&
+					     s->method[j]->name) < (int)sizeof(full) &&
 				    strcmp(full, sym) == 0)
 					return &r->files[i];
 			}
@@ -185,12 +189,13 @@ static void answer(gpx_call *c, const gpx_reflection *r, const refl_req *req)
 			GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_FILE_DESCRIPTOR_RESPONSE;
 		resp.file_descriptor_response = &fdr;
 	} else if (!resp.message_response_case) {
-		err.error_code = req->message_request_case ==
-						 GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_BY_FILENAME ||
-					 req->message_request_case ==
-						 GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_SYMBOL
-				 ? GPX_NOT_FOUND
-				 : GPX_UNIMPLEMENTED;
+		err.error_code =
+			req->message_request_case ==
+						GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_BY_FILENAME ||
+					req->message_request_case ==
+						GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_FILE_CONTAINING_SYMBOL ?
+				GPX_NOT_FOUND :
+				GPX_UNIMPLEMENTED;
 		err.error_message = msg;
 		resp.message_response_case =
 			GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_ERROR_RESPONSE;
@@ -273,7 +278,8 @@ static void reflection(gpx_call *c)
 void gpx_handlers_register_reflection(gpx_server *srv)
 {
 	gpx_methods_set_handler(&srv->methods,
-				"grpc.reflection.v1.ServerReflection/ServerReflectionInfo", reflection);
+				"grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+				reflection);
 	gpx_methods_set_handler(&srv->methods,
 				"grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
 				reflection);

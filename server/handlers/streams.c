@@ -28,9 +28,9 @@ typedef struct process_stream {
 	double started;
 	size_t nsteps;
 	atomic_int posted_percent; /* highest percent posted to the loop */
-	atomic_int inflight;       /* progress messages posted, not yet run */
-	int sent_percent;          /* loop side: highest percent sent */
-	int completed;             /* loop side: the job is done */
+	atomic_int inflight;	   /* progress messages posted, not yet run */
+	int sent_percent;	   /* loop side: highest percent sent */
+	int completed;		   /* loop side: the job is done */
 	gpx_status final;
 } process_stream;
 
@@ -67,8 +67,8 @@ static void ps_finish(process_stream *ps)
 		r.timing = &t;
 		gpx_call_send(c, &r.base);
 		gpx_log_field f[] = {{"request_id", c->request_id}, {NULL, NULL}};
-		gpx_logf(GPX_LOG_INFO, f, "Process completed: result %s in %.1f ms", ps->proc.saved.id,
-			 t.total_ms);
+		gpx_logf(GPX_LOG_INFO, f, "Process completed: result %s in %.1f ms",
+			 ps->proc.saved.id, t.total_ms);
 	}
 	gpx_call_finish(c, st);
 	gpx_proc_clear(&ps->proc);
@@ -268,8 +268,8 @@ static void up_message(gpx_call *c, ProtobufCMessage *m)
 			 u->name[0] ? u->name : "(unnamed)", (long long)u->expected);
 	}
 	if (u->received + req->chunk.len > limit) {
-		gpx_status_set(&st, GPX_RESOURCE_EXHAUSTED, "upload is over the limit of %llu bytes",
-			       (unsigned long long)limit);
+		gpx_status_set(&st, GPX_RESOURCE_EXHAUSTED,
+			       "upload is over the limit of %llu bytes", (unsigned long long)limit);
 		goto fail;
 	}
 	for (size_t off = 0; off < req->chunk.len;) {
@@ -472,8 +472,8 @@ static void watch(gpx_call *c)
 {
 	const Grpc__Health__V1__HealthCheckRequest *req =
 		(const Grpc__Health__V1__HealthCheckRequest *)c->request;
-	int known = !req->service || !*req->service ||
-		    !strcmp(req->service, "gpix.v1.ImageService");
+	int known =
+		!req->service || !*req->service || !strcmp(req->service, "gpix.v1.ImageService");
 	watcher *w = calloc(1, sizeof(*w));
 	if (!w) {
 		gpx_call_fail(c, GPX_RESOURCE_EXHAUSTED, "out of memory");

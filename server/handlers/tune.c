@@ -28,8 +28,8 @@ typedef struct tune {
 	gpx_plugin_gen *gen; /* the session's filters, kept until it ends */
 	uint32_t width;
 	uint32_t seq;
-	int dirty;       /* state newer than the last preview started */
-	int busy;        /* a job runs */
+	int dirty;	 /* state newer than the last preview started */
+	int busy;	 /* a job runs */
 	int half_closed; /* the client sent everything */
 	int gone;
 	int orphan; /* the call already ended; the job only frees the session */
@@ -86,8 +86,8 @@ static int tune_run(gpx_work *w, gpx_worker_ctx *wc, gpx_status *st)
 		gpx_buf_init(&src, (size_t)w->srv->cfg.max_upload_bytes);
 		int rc = gpx_store_read(e->store, t->job_image, &src, NULL, st);
 		if (rc == 0)
-			rc = gpx_codec_decode_scaled(src.data, src.len, &e->limits, TUNE_MAX_WIDTH, 0,
-						     &t->source, st);
+			rc = gpx_codec_decode_scaled(src.data, src.len, &e->limits, TUNE_MAX_WIDTH,
+						     0, &t->source, st);
 		gpx_buf_free(&src);
 		if (rc < 0)
 			return -1;
@@ -96,8 +96,8 @@ static int tune_run(gpx_work *w, gpx_worker_ctx *wc, gpx_status *st)
 	if (!t->preview.data || t->preview_for != t->job_width) {
 		gpx_image_free(&t->preview);
 		uint32_t w2 = t->job_width < t->source.width ? t->job_width : t->source.width;
-		uint32_t h2 = (uint32_t)fmax(1.0, floor((double)t->source.height * w2 /
-							t->source.width + 0.5));
+		uint32_t h2 = (uint32_t)fmax(
+			1.0, floor((double)t->source.height * w2 / t->source.width + 0.5));
 		if (gpx_resize_to(w->srv, &t->source, w2, h2, NULL, &t->preview, st) < 0)
 			return -1;
 		t->preview_for = t->job_width;

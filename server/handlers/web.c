@@ -1,13 +1,13 @@
 /* Plain-HTTP routes for browsers and operators: the web UI from --web-dir,
  * CORS preflight, /readyz and /metrics. */
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
-#include <strings.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,10 +120,11 @@ static int serve_file(gpx_exchange *ex, const char *rel)
 	snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)sb.st_mtime,
 		 (unsigned long long)sb.st_size);
 	/* index.html must be revalidated; hashed assets never change. */
-	const char *cache = is_index || strstr(name, "index.html")
-				    ? "no-cache"
-				    : (strncmp(name, "assets/", 7) == 0 ? "public, max-age=31536000, immutable"
-									: "public, max-age=300");
+	const char *cache =
+		is_index || strstr(name, "index.html") ?
+			"no-cache" :
+			(strncmp(name, "assets/", 7) == 0 ? "public, max-age=31536000, immutable" :
+							    "public, max-age=300");
 	gpx_header h[6];
 	size_t n = 0;
 	h[n++] = (gpx_header){"etag", etag};
@@ -169,7 +170,6 @@ static int route_static(gpx_exchange *ex)
 	return serve_file(ex, ex->path);
 }
 
-
 /* ------------------------------------------------------------ metrics */
 
 static void label_escape(gpx_buf *b, const char *s)
@@ -186,7 +186,7 @@ static void label_escape(gpx_buf *b, const char *s)
 
 static const char *const bucket_le[GPX_METRIC_BUCKETS] = {
 	"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
-	"0.1",    "0.25",  "0.5",    "1",     "2.5",  "5",     "10"};
+	"0.1",	  "0.25",  "0.5",    "1",     "2.5",  "5",     "10"};
 
 static void histogram(gpx_buf *b, const char *name, const char *labels, const uint64_t *buckets,
 		      uint64_t count, double sum)
@@ -221,22 +221,24 @@ static void process_metrics(gpx_buf *b)
 		closedir(d);
 		fds -= 3; /* ".", ".." and the directory itself */
 	}
-	gpx_buf_printf(b,
-		       "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-		       "# TYPE process_resident_memory_bytes gauge\n"
-		       "process_resident_memory_bytes %ld\n"
-		       "# HELP process_cpu_seconds_total Total user and system CPU time in seconds.\n"
-		       "# TYPE process_cpu_seconds_total counter\n"
-		       "process_cpu_seconds_total %.3f\n"
-		       "# HELP process_open_fds Number of open file descriptors.\n"
-		       "# TYPE process_open_fds gauge\n"
-		       "process_open_fds %d\n",
-		       rss * sysconf(_SC_PAGESIZE), cpu, fds);
+	gpx_buf_printf(
+		b,
+		"# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+		"# TYPE process_resident_memory_bytes gauge\n"
+		"process_resident_memory_bytes %ld\n"
+		"# HELP process_cpu_seconds_total Total user and system CPU time in seconds.\n"
+		"# TYPE process_cpu_seconds_total counter\n"
+		"process_cpu_seconds_total %.3f\n"
+		"# HELP process_open_fds Number of open file descriptors.\n"
+		"# TYPE process_open_fds gauge\n"
+		"process_open_fds %d\n",
+		rss * sysconf(_SC_PAGESIZE), cpu, fds);
 }
 
 static int route_metrics(gpx_exchange *ex)
 {
-	if (strcmp(ex->path, "/metrics") || (strcmp(ex->method, "GET") && strcmp(ex->method, "HEAD")))
+	if (strcmp(ex->path, "/metrics") ||
+	    (strcmp(ex->method, "GET") && strcmp(ex->method, "HEAD")))
 		return 0;
 	ex->protocol = "http";
 	snprintf(ex->rpc, sizeof(ex->rpc), "metrics");
@@ -255,8 +257,8 @@ static int route_metrics(gpx_exchange *ex)
 				continue;
 			gpx_buf_append_str(&b, "gpix_rpc_requests_total{method=\"");
 			label_escape(&b, m->rpc[i].method);
-			gpx_buf_printf(&b, "\",protocol=\"%s\",code=\"%s\"} %llu\n", m->rpc[i].protocol,
-				       gpx_code_name((gpx_code)c),
+			gpx_buf_printf(&b, "\",protocol=\"%s\",code=\"%s\"} %llu\n",
+				       m->rpc[i].protocol, gpx_code_name((gpx_code)c),
 				       (unsigned long long)m->rpc[i].codes[c]);
 		}
 	gpx_buf_append_str(&b, "# HELP gpix_rpc_duration_seconds Time from request headers to the "
@@ -265,13 +267,14 @@ static int route_metrics(gpx_exchange *ex)
 	for (size_t i = 0; i < m->nrpc; i++) {
 		snprintf(labels, sizeof(labels), "method=\"%s\",protocol=\"%s\"", m->rpc[i].method,
 			 m->rpc[i].protocol);
-		histogram(&b, "gpix_rpc_duration_seconds", labels, m->rpc[i].buckets, m->rpc[i].count,
-			  m->rpc[i].sum);
+		histogram(&b, "gpix_rpc_duration_seconds", labels, m->rpc[i].buckets,
+			  m->rpc[i].count, m->rpc[i].sum);
 	}
 	gpx_buf_append_str(&b, "# HELP gpix_frames_processed_total Images run through a filter.\n"
 			       "# TYPE gpix_frames_processed_total counter\n");
 	for (size_t i = 0; i < m->nfilters; i++)
-		gpx_buf_printf(&b, "gpix_frames_processed_total{backend=\"%s\",filter=\"%s\"} %llu\n",
+		gpx_buf_printf(&b,
+			       "gpix_frames_processed_total{backend=\"%s\",filter=\"%s\"} %llu\n",
 			       m->filters[i].backend, m->filters[i].filter,
 			       (unsigned long long)m->filters[i].frames);
 	gpx_buf_append_str(&b, "# HELP gpix_processing_duration_seconds Filter stage time of the "
@@ -286,31 +289,32 @@ static int route_metrics(gpx_exchange *ex)
 	pthread_mutex_unlock(&m->lock);
 	gpx_queue_stats qs;
 	gpx_queue_get_stats(srv->engine->queue, &qs);
-	gpx_buf_printf(&b,
-		       "# HELP gpix_queue_depth Jobs waiting for a worker.\n"
-		       "# TYPE gpix_queue_depth gauge\n"
-		       "gpix_queue_depth{backend=\"cpu\"} %d\n"
-		       "# HELP gpix_queue_capacity Jobs that may wait before resource_exhausted.\n"
-		       "# TYPE gpix_queue_capacity gauge\n"
-		       "gpix_queue_capacity{backend=\"cpu\"} %d\n"
-		       "# HELP gpix_queue_rejected_total Jobs refused or dropped before running.\n"
-		       "# TYPE gpix_queue_rejected_total counter\n"
-		       "gpix_queue_rejected_total{reason=\"full\"} %llu\n"
-		       "gpix_queue_rejected_total{reason=\"deadline\"} %llu\n"
-		       "gpix_queue_rejected_total{reason=\"canceled\"} %llu\n"
-		       "# HELP gpix_websocket_connections Open WebSocket connections.\n"
-		       "# TYPE gpix_websocket_connections gauge\n"
-		       "gpix_websocket_connections %ld\n"
-		       "# HELP gpix_upload_bytes_total Bytes received in uploads.\n"
-		       "# TYPE gpix_upload_bytes_total counter\n"
-		       "gpix_upload_bytes_total %llu\n"
-		       "# HELP gpix_gpu_memory_used_bytes GPU memory in use (no GPU backend loaded).\n"
-		       "# TYPE gpix_gpu_memory_used_bytes gauge\n"
-		       "# HELP gpix_gpu_utilization_ratio GPU busy ratio (no GPU backend loaded).\n"
-		       "# TYPE gpix_gpu_utilization_ratio gauge\n",
-		       qs.depth, qs.capacity, (unsigned long long)qs.rejected_full,
-		       (unsigned long long)qs.dropped_deadline, (unsigned long long)qs.dropped_canceled,
-		       atomic_load(&m->websockets), (unsigned long long)atomic_load(&m->upload_bytes));
+	gpx_buf_printf(
+		&b,
+		"# HELP gpix_queue_depth Jobs waiting for a worker.\n"
+		"# TYPE gpix_queue_depth gauge\n"
+		"gpix_queue_depth{backend=\"cpu\"} %d\n"
+		"# HELP gpix_queue_capacity Jobs that may wait before resource_exhausted.\n"
+		"# TYPE gpix_queue_capacity gauge\n"
+		"gpix_queue_capacity{backend=\"cpu\"} %d\n"
+		"# HELP gpix_queue_rejected_total Jobs refused or dropped before running.\n"
+		"# TYPE gpix_queue_rejected_total counter\n"
+		"gpix_queue_rejected_total{reason=\"full\"} %llu\n"
+		"gpix_queue_rejected_total{reason=\"deadline\"} %llu\n"
+		"gpix_queue_rejected_total{reason=\"canceled\"} %llu\n"
+		"# HELP gpix_websocket_connections Open WebSocket connections.\n"
+		"# TYPE gpix_websocket_connections gauge\n"
+		"gpix_websocket_connections %ld\n"
+		"# HELP gpix_upload_bytes_total Bytes received in uploads.\n"
+		"# TYPE gpix_upload_bytes_total counter\n"
+		"gpix_upload_bytes_total %llu\n"
+		"# HELP gpix_gpu_memory_used_bytes GPU memory in use (no GPU backend loaded).\n"
+		"# TYPE gpix_gpu_memory_used_bytes gauge\n"
+		"# HELP gpix_gpu_utilization_ratio GPU busy ratio (no GPU backend loaded).\n"
+		"# TYPE gpix_gpu_utilization_ratio gauge\n",
+		qs.depth, qs.capacity, (unsigned long long)qs.rejected_full,
+		(unsigned long long)qs.dropped_deadline, (unsigned long long)qs.dropped_canceled,
+		atomic_load(&m->websockets), (unsigned long long)atomic_load(&m->upload_bytes));
 	process_metrics(&b);
 	gpx_header h = {"cache-control", "no-store"};
 	gpx_ex_reply(ex, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len, &h, 1);
@@ -322,7 +326,8 @@ static int route_metrics(gpx_exchange *ex)
 
 static int route_readyz(gpx_exchange *ex)
 {
-	if (strcmp(ex->path, "/readyz") || (strcmp(ex->method, "GET") && strcmp(ex->method, "HEAD")))
+	if (strcmp(ex->path, "/readyz") ||
+	    (strcmp(ex->method, "GET") && strcmp(ex->method, "HEAD")))
 		return 0;
 	ex->protocol = "http";
 	ex->ops->discard_input(ex);
@@ -403,8 +408,8 @@ static int route_preflight(gpx_exchange *ex)
 	gpx_header h[] = {
 		{"access-control-allow-methods", "GET, HEAD, POST, DELETE, OPTIONS"},
 		{"access-control-allow-headers",
-		 req_headers ? req_headers
-			     : "content-type, connect-protocol-version, connect-timeout-ms, "
+		 req_headers ? req_headers :
+			       "content-type, connect-protocol-version, connect-timeout-ms, "
 			       "connect-content-encoding, connect-accept-encoding, grpc-timeout, "
 			       "x-grpc-web, x-user-agent, x-request-id"},
 		{"access-control-max-age", "7200"},

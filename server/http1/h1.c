@@ -136,8 +136,8 @@ typedef struct upgrade_ctx {
 	void *ud;
 } upgrade_ctx;
 
-static void on_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
-			const char *extra_in, size_t extra_in_size, MHD_socket sock,
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+			size_t extra_in_size, MHD_socket sock,
 			struct MHD_UpgradeResponseHandle *urh)
 {
 	upgrade_ctx *u = cls;
@@ -341,8 +341,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 static enum MHD_Result queue_stream(h1_req *r)
 {
-	struct MHD_Response *resp =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_reader, r, NULL);
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024,
+								      stream_reader, r, NULL);
 	if (!resp)
 		return MHD_NO;
 	add_headers(r, resp);
@@ -411,9 +411,9 @@ static enum MHD_Result queue(h1_req *r)
 	void *body = NULL;
 	size_t len = 0;
 	body = gpx_buf_steal(&r->out, &len);
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, body ? body : (void *)"",
-						body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body ? body : (void *)"",
+								    body ? MHD_RESPMEM_MUST_FREE :
+									   MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
 		free(body);
 		return MHD_NO;
@@ -667,15 +667,14 @@ int gpx_h1_init(gpx_io *io)
 	 * connection: the header limit plus room for buffering. */
 	size_t pool = (size_t)cfg->max_header_bytes + 32 * 1024;
 	io->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
-			MHD_USE_ERROR_LOG,
+		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, io, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, io,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, io,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, io, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, io, MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-		MHD_OPTION_END);
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, io, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		io, MHD_OPTION_NOTIFY_CONNECTION, on_connection, io,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)cfg->max_connections, MHD_OPTION_END);
 	if (!io->mhd) {
 		free(st);
 		return -1;

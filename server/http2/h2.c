@@ -95,19 +95,19 @@ static nghttp2_nv *copy_nv(const char *status, const gpx_header *h, size_t n,
 		return NULL;
 	char *p = (char *)(nv + count);
 	size_t k = 0;
-#define PUT(NAME, VALUE)                                     \
-	do {                                                 \
+#define PUT(NAME, VALUE)                                      \
+	do {                                                  \
 		size_t nl = strlen(NAME), vl = strlen(VALUE); \
-		memcpy(p, NAME, nl + 1);                     \
-		nv[k].name = (uint8_t *)p;                   \
-		nv[k].namelen = nl;                          \
-		p += nl + 1;                                 \
-		memcpy(p, VALUE, vl + 1);                    \
-		nv[k].value = (uint8_t *)p;                  \
-		nv[k].valuelen = vl;                         \
-		nv[k].flags = NGHTTP2_NV_FLAG_NONE;          \
-		p += vl + 1;                                 \
-		k++;                                         \
+		memcpy(p, NAME, nl + 1);                      \
+		nv[k].name = (uint8_t *)p;                    \
+		nv[k].namelen = nl;                           \
+		p += nl + 1;                                  \
+		memcpy(p, VALUE, vl + 1);                     \
+		nv[k].value = (uint8_t *)p;                   \
+		nv[k].valuelen = vl;                          \
+		nv[k].flags = NGHTTP2_NV_FLAG_NONE;           \
+		p += vl + 1;                                  \
+		k++;                                          \
 	} while (0)
 	if (status)
 		PUT(":status", status);
@@ -177,8 +177,8 @@ static int submit(h2_stream *s, int with_body)
 		with_body = s->ntrailers > 0;
 	}
 	nghttp2_data_provider dp = {.source.ptr = s, .read_callback = read_body};
-	int rv = nghttp2_submit_response(s->conn->s, s->id, s->nva, s->nnva,
-					 with_body ? &dp : NULL);
+	int rv =
+		nghttp2_submit_response(s->conn->s, s->id, s->nva, s->nnva, with_body ? &dp : NULL);
 	s->submitted = 1;
 	conn_mark(s->conn);
 	return rv == 0 ? 0 : -1;
@@ -549,7 +549,8 @@ static void conn_event(gpx_watch *w, uint32_t events)
 			}
 			ssize_t r = nghttp2_session_mem_recv(c->s, buf, (size_t)n);
 			if (r < 0) {
-				gpx_debug("http2: closing connection: %s", nghttp2_strerror((int)r));
+				gpx_debug("http2: closing connection: %s",
+					  nghttp2_strerror((int)r));
 				/* Send the GOAWAY nghttp2 queued, then close. */
 				if (r != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
 					nghttp2_session_terminate_session(c->s,

@@ -8,7 +8,7 @@
 typedef enum gpx_proto_guess {
 	GPX_GUESS_NEED_MORE = 0, /* could still be the HTTP/2 preface */
 	GPX_GUESS_HTTP1 = 1,
-	GPX_GUESS_H2 = 2, /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
+	GPX_GUESS_H2 = 2,  /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
 	GPX_GUESS_TLS = 3, /* a TLS handshake record (ClientHello) */
 } gpx_proto_guess;
 

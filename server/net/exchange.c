@@ -89,12 +89,14 @@ void gpx_ex_log(gpx_exchange *ex, int aborted)
 	g[k].key = NULL;
 	gpx_logf(GPX_LOG_INFO, g, "request");
 	if (ex->srv) {
-		int code = ex->code >= 0 ? ex->code
-			   : ex->status && ex->status < 400 ? GPX_OK
-			   : ex->status == 499 || !ex->status ? GPX_CANCELED
-			   : (int)gpx_code_from_http_status(ex->status);
-		gpx_metrics_rpc(&ex->srv->metrics, ex->rpc[0] ? ex->rpc : "other", ex->protocol, code,
-				gpx_now_mono() - ex->started);
+		int code = ex->code >= 0 ? ex->code :
+			   ex->status && ex->status < 400 ?
+					   GPX_OK :
+			   ex->status == 499 || !ex->status ?
+					   GPX_CANCELED :
+					   (int)gpx_code_from_http_status(ex->status);
+		gpx_metrics_rpc(&ex->srv->metrics, ex->rpc[0] ? ex->rpc : "other", ex->protocol,
+				code, gpx_now_mono() - ex->started);
 	}
 }
 

@@ -84,8 +84,8 @@ struct gpx_exchange {
 	uint64_t bytes_in, bytes_out;
 	char request_id[64];
 	const char *protocol; /* "connect", "grpc", "grpc_web", "rest", "http" */
-	char rpc[128];        /* "gpix.v1.ImageService/GetVersion" when an RPC */
-	int code;             /* gpx_code of an RPC, -1 when not an RPC */
+	char rpc[128];	      /* "gpix.v1.ImageService/GetVersion" when an RPC */
+	int code;	      /* gpx_code of an RPC, -1 when not an RPC */
 	int responded, ended;
 };
 

@@ -53,9 +53,9 @@ int gpx_io_listen(const char *listen_addr, int *port_out)
 				struct sockaddr_storage ss;
 				socklen_t sl = sizeof(ss);
 				getsockname(fd, (struct sockaddr *)&ss, &sl);
-				*port_out = ntohs(ss.ss_family == AF_INET6
-							  ? ((struct sockaddr_in6 *)&ss)->sin6_port
-							  : ((struct sockaddr_in *)&ss)->sin_port);
+				*port_out = ntohs(ss.ss_family == AF_INET6 ?
+							  ((struct sockaddr_in6 *)&ss)->sin6_port :
+							  ((struct sockaddr_in *)&ss)->sin_port);
 			}
 			break;
 		}
@@ -103,9 +103,10 @@ static void sniff_event(gpx_watch *w, uint32_t events)
 	if (g == GPX_GUESS_HTTP1 && !gpx_looks_like_http1(buf, (size_t)n)) {
 		/* Not a request line: answer like an HTTP server and hang up,
 		 * rather than leave libmicrohttpd waiting for a line end. */
-		static const char bad[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
-					  "Content-Type: application/json\r\nContent-Length: 60\r\n\r\n"
-					  "{\"code\":\"invalid_argument\",\"message\":\"not an HTTP request\"}\n";
+		static const char bad[] =
+			"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+			"Content-Type: application/json\r\nContent-Length: 60\r\n\r\n"
+			"{\"code\":\"invalid_argument\",\"message\":\"not an HTTP request\"}\n";
 		ssize_t wr = send(w->fd, bad, sizeof(bad) - 1, MSG_NOSIGNAL);
 		(void)wr;
 		gpx_debug("closing a connection that does not speak HTTP");
@@ -128,9 +129,7 @@ static void sniff_event(gpx_watch *w, uint32_t events)
 		gpx_warn("TLS connection on a port without a certificate: closing");
 		close(fd);
 		break;
-	default:
-		gpx_h1_accept(io, fd, (struct sockaddr *)&addr, addrlen);
-		break;
+	default: gpx_h1_accept(io, fd, (struct sockaddr *)&addr, addrlen); break;
 	}
 }
 
@@ -141,7 +140,8 @@ static void on_accept(gpx_watch *w, uint32_t events)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage addr;
 		socklen_t len = sizeof(addr);
-		int fd = accept4(w->fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(w->fd, (struct sockaddr *)&addr, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
 				gpx_warn("accept: %s", strerror(errno));

@@ -25,9 +25,9 @@ typedef struct gpx_io {
 	struct MHD_Daemon *mhd;
 	gpx_watch mhd_w;
 	struct h2_conn *h2_conns; /* all sessions, for sweeps and drain */
-	struct h2_conn *dirty;    /* sessions with output to flush this iteration */
-	struct sniff *sniffing;   /* accepted, protocol not known yet */
-	long active;              /* exchanges in flight */
+	struct h2_conn *dirty;	  /* sessions with output to flush this iteration */
+	struct sniff *sniffing;	  /* accepted, protocol not known yet */
+	long active;		  /* exchanges in flight */
 	int draining;
 } gpx_io;
 
@@ -35,9 +35,9 @@ typedef struct gpx_io {
 int gpx_io_listen(const char *listen, int *port_out);
 
 int gpx_io_init(gpx_io *io, gpx_server *srv, int index, int listen_fd);
-void gpx_io_start(gpx_io *io);   /* thread */
-void gpx_io_drain(gpx_io *io);   /* thread-safe: stop accepting, finish in-flight */
-void gpx_io_stop(gpx_io *io);    /* thread-safe: stop the loop now */
+void gpx_io_start(gpx_io *io); /* thread */
+void gpx_io_drain(gpx_io *io); /* thread-safe: stop accepting, finish in-flight */
+void gpx_io_stop(gpx_io *io);  /* thread-safe: stop the loop now */
 void gpx_io_join(gpx_io *io);
 void gpx_io_free(gpx_io *io);
 

@@ -42,9 +42,9 @@ struct gpx_call {
 	gpx_exchange *ex; /* NULL once the client is gone */
 	gpx_loop *loop;
 	const char *protocol;
-	char request_id[64]; /* a copy: the exchange may go first */
-	double deadline;  /* monotonic seconds, 0: none */
-	atomic_int gone;  /* the client went away or cancelled */
+	char request_id[64];	   /* a copy: the exchange may go first */
+	double deadline;	   /* monotonic seconds, 0: none */
+	atomic_int gone;	   /* the client went away or cancelled */
 	ProtobufCMessage *request; /* decoded request (owned by the call) */
 
 	/* Handler state. */

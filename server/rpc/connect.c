@@ -155,10 +155,10 @@ static int accepts_gzip(const char *ae)
 		const char *q = p + 4;
 		while (*q == ' ')
 			q++;
-		if (strncmp(q, ";q=0", 4) == 0 && (q[4] == '\0' || q[4] == ',' ||
-						    (q[4] == '.' && strspn(q + 5, "0") > 0 &&
-						     (q[5 + strspn(q + 5, "0")] == '\0' ||
-						      q[5 + strspn(q + 5, "0")] == ','))))
+		if (strncmp(q, ";q=0", 4) == 0 &&
+		    (q[4] == '\0' || q[4] == ',' ||
+		     (q[4] == '.' && strspn(q + 5, "0") > 0 &&
+		      (q[5 + strspn(q + 5, "0")] == '\0' || q[5 + strspn(q + 5, "0")] == ','))))
 			continue;
 		return 1;
 	}
@@ -204,7 +204,8 @@ static void unary_start(gpx_exchange *ex, unary *u, const uint8_t *data, size_t 
 		int r = gpx_gunzip(data, len, limit, &plain);
 		if (r == -2) {
 			gpx_status_set(&st, GPX_RESOURCE_EXHAUSTED,
-				       "decompressed message is over the limit of %zu bytes", limit);
+				       "decompressed message is over the limit of %zu bytes",
+				       limit);
 			goto fail;
 		}
 		if (r < 0) {
@@ -218,8 +219,8 @@ static void unary_start(gpx_exchange *ex, unary *u, const uint8_t *data, size_t 
 	if (u->binary) {
 		u->call.request = protobuf_c_message_unpack(d, NULL, len, data);
 		if (!u->call.request) {
-			gpx_status_set(&st, GPX_INVALID_ARGUMENT, "request is not a valid %s message",
-				       d->name);
+			gpx_status_set(&st, GPX_INVALID_ARGUMENT,
+				       "request is not a valid %s message", d->name);
 			goto fail;
 		}
 	} else {
@@ -327,8 +328,8 @@ int gpx_connect_get_decode(const char *query, int *binary, int *gzip, gpx_buf *m
 	*gzip = 0;
 	if (compression && strcmp(compression, "identity") != 0) {
 		if (strcmp(compression, "gzip") != 0) {
-			gpx_status_set(st, GPX_UNIMPLEMENTED, "compression \"%.40s\" is not supported",
-				       compression);
+			gpx_status_set(st, GPX_UNIMPLEMENTED,
+				       "compression \"%.40s\" is not supported", compression);
 			goto out;
 		}
 		*gzip = 1;
@@ -430,7 +431,8 @@ static void rest_build(gpx_exchange *ex, rest_req *r, const uint8_t *body, size_
 		if (gpx_json_parse((const char *)body, len, &o, &obj, &st) < 0)
 			goto fail;
 		if (!cJSON_IsObject(obj)) {
-			gpx_status_set(&st, GPX_INVALID_ARGUMENT, "request body must be a JSON object");
+			gpx_status_set(&st, GPX_INVALID_ARGUMENT,
+				       "request body must be a JSON object");
 			goto fail;
 		}
 	} else {
@@ -500,8 +502,8 @@ void gpx_rest_dispatch(gpx_exchange *ex, const gpx_http_binding *b, char **vars)
 		vars[i] = NULL; /* now ours */
 	}
 	if (strcmp(b->body, "*") == 0) {
-		gpx_ex_collect_body(ex, (size_t)ex->srv->cfg.max_message_bytes, 0,
-				    rest_body_done, rest_free_all, r);
+		gpx_ex_collect_body(ex, (size_t)ex->srv->cfg.max_message_bytes, 0, rest_body_done,
+				    rest_free_all, r);
 		return;
 	}
 	ex->ops->discard_input(ex);

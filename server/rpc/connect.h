@@ -11,7 +11,6 @@ void connect_error_json(gpx_buf *b, const gpx_status *st);
 int gpx_connect_parse_timeout(const char *v, double *seconds);
 /* Decodes the query of a Connect GET request: encoding (json|proto),
  * message (percent-decoded, base64 when base64=1), compression. */
-int gpx_connect_get_decode(const char *query, int *binary, int *gzip, gpx_buf *msg,
-			   gpx_status *st);
+int gpx_connect_get_decode(const char *query, int *binary, int *gzip, gpx_buf *msg, gpx_status *st);
 
 #endif

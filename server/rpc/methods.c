@@ -83,7 +83,8 @@ static int load_http_rules(gpx_methods *t, gpx_method *m, const Google__Protobuf
 		return 0;
 	for (unsigned i = 0; i < o->base.n_unknown_fields; i++) {
 		const ProtobufCMessageUnknownField *u = &o->base.unknown_fields[i];
-		if (u->tag != HTTP_RULE_FIELD || u->wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+		if (u->tag != HTTP_RULE_FIELD ||
+		    u->wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
 			continue;
 		/* protobuf-c keeps the length prefix in an unknown field's data. */
 		size_t off = 0, plen = 0;
@@ -95,10 +96,13 @@ static int load_http_rules(gpx_methods *t, gpx_method *m, const Google__Protobuf
 				break;
 		}
 		if (off + plen != u->len)
-			return gpx_status_set(st, GPX_INTERNAL, "bad http rule on %s", m->full_name);
-		Google__Api__HttpRule *r = google__api__http_rule__unpack(NULL, plen, u->data + off);
+			return gpx_status_set(st, GPX_INTERNAL, "bad http rule on %s",
+					      m->full_name);
+		Google__Api__HttpRule *r =
+			google__api__http_rule__unpack(NULL, plen, u->data + off);
 		if (!r)
-			return gpx_status_set(st, GPX_INTERNAL, "bad http rule on %s", m->full_name);
+			return gpx_status_set(st, GPX_INTERNAL, "bad http rule on %s",
+					      m->full_name);
 		int rc = add_binding(t, m, r, st);
 		google__api__http_rule__free_unpacked(r, NULL);
 		if (rc < 0)
@@ -127,7 +131,8 @@ int gpx_methods_load(gpx_methods *t, const uint8_t *set, size_t len, gpx_status 
 		for (size_t s = 0; s < file->n_service; s++) {
 			const Google__Protobuf__ServiceDescriptorProto *svc = file->service[s];
 			char service[256];
-			snprintf(service, sizeof(service), "%s%s%s", file->package ? file->package : "",
+			snprintf(service, sizeof(service), "%s%s%s",
+				 file->package ? file->package : "",
 				 file->package && *file->package ? "." : "", svc->name);
 			char **sv = realloc(t->services, (t->nservices + 1) * sizeof(*sv));
 			if (!sv)
@@ -136,10 +141,12 @@ int gpx_methods_load(gpx_methods *t, const uint8_t *set, size_t len, gpx_status 
 			t->services[t->nservices++] = strdup(service);
 			for (size_t k = 0; k < svc->n_method; k++) {
 				const Google__Protobuf__MethodDescriptorProto *md = svc->method[k];
-				const ProtobufCMethodDescriptor *pm = find_pbc_method(service, md->name);
+				const ProtobufCMethodDescriptor *pm =
+					find_pbc_method(service, md->name);
 				if (!pm) {
-					gpx_status_set(st, GPX_INTERNAL, "no protobuf-c code for %s/%s",
-						       service, md->name);
+					gpx_status_set(st, GPX_INTERNAL,
+						       "no protobuf-c code for %s/%s", service,
+						       md->name);
 					goto fail;
 				}
 				gpx_method *m = &t->methods[t->n++];
@@ -150,8 +157,10 @@ int gpx_methods_load(gpx_methods *t, const uint8_t *set, size_t len, gpx_status 
 				m->name = strdup(md->name);
 				m->input = pm->input;
 				m->output = pm->output;
-				m->client_streaming = md->has_client_streaming && md->client_streaming;
-				m->server_streaming = md->has_server_streaming && md->server_streaming;
+				m->client_streaming =
+					md->has_client_streaming && md->client_streaming;
+				m->server_streaming =
+					md->has_server_streaming && md->server_streaming;
 				m->no_side_effects =
 					md->options && md->options->has_idempotency_level &&
 					md->options->idempotency_level ==

@@ -19,7 +19,7 @@ typedef void (*gpx_handler_fn)(struct gpx_call *call);
 
 typedef enum gpx_path_seg_kind {
 	GPX_SEG_LITERAL,
-	GPX_SEG_STAR,       /* one segment */
+	GPX_SEG_STAR,	    /* one segment */
 	GPX_SEG_DOUBLESTAR, /* the rest */
 } gpx_path_seg_kind;
 
@@ -30,7 +30,7 @@ typedef struct gpx_path_seg {
 } gpx_path_seg;
 
 typedef struct gpx_path_var {
-	char *field; /* dotted field path, e.g. "image_id" */
+	char *field;	 /* dotted field path, e.g. "image_id" */
 	int first, last; /* segment range it binds */
 } gpx_path_var;
 
@@ -53,11 +53,11 @@ typedef struct gpx_http_binding {
 
 typedef struct gpx_method {
 	char *full_name; /* "gpix.v1.ImageService/GetVersion" */
-	char *service;   /* "gpix.v1.ImageService" */
-	char *name;      /* "GetVersion" */
+	char *service;	 /* "gpix.v1.ImageService" */
+	char *name;	 /* "GetVersion" */
 	const ProtobufCMessageDescriptor *input, *output;
 	int client_streaming, server_streaming;
-	int no_side_effects; /* idempotency_level NO_SIDE_EFFECTS: Connect GET */
+	int no_side_effects;	/* idempotency_level NO_SIDE_EFFECTS: Connect GET */
 	gpx_handler_fn handler; /* NULL: unimplemented */
 } gpx_method;
 

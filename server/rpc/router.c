@@ -203,8 +203,8 @@ static int dispatch_rpc(gpx_exchange *ex)
 void gpx_router_dispatch(gpx_exchange *ex)
 {
 	gpx_server *srv = ex->srv;
-	if (strcmp(ex->path, "/healthz") == 0 && (!strcmp(ex->method, "GET") ||
-						  !strcmp(ex->method, "HEAD"))) {
+	if (strcmp(ex->path, "/healthz") == 0 &&
+	    (!strcmp(ex->method, "GET") || !strcmp(ex->method, "HEAD"))) {
 		reply_json(ex, 200, "{\"status\":\"ok\"}");
 		return;
 	}

@@ -16,7 +16,7 @@
 /* Envelope flags. */
 #define F_COMPRESSED 0x01
 #define F_END_STREAM 0x02 /* Connect, server to client */
-#define F_TRAILERS 0x80   /* gRPC-Web, server to client */
+#define F_TRAILERS 0x80	  /* gRPC-Web, server to client */
 
 /* Messages smaller than this are not worth compressing. */
 #define GZIP_MIN_BYTES 1024
@@ -57,9 +57,10 @@ int gpx_envelope_feed(gpx_envelope_reader *r, const uint8_t *p, size_t n, gpx_en
 			uint32_t len = (uint32_t)r->hdr[1] << 24 | (uint32_t)r->hdr[2] << 16 |
 				       (uint32_t)r->hdr[3] << 8 | r->hdr[4];
 			if (len > r->max)
-				return gpx_status_set(st, GPX_RESOURCE_EXHAUSTED,
-						      "message of %u bytes is over the limit of %zu",
-						      len, r->max);
+				return gpx_status_set(
+					st, GPX_RESOURCE_EXHAUSTED,
+					"message of %u bytes is over the limit of %zu", len,
+					r->max);
 			r->msg_len = len;
 			r->msg_have = 0;
 			r->msg = malloc(len ? len : 1);
@@ -139,8 +140,8 @@ typedef struct sstream {
 	size_t b64n;
 	int nreq;
 	int started, headers_sent, finished;
-	int busy;         /* inside our own input processing */
-	int has_abort;    /* the adapter ended a started call: this status wins */
+	int busy;      /* inside our own input processing */
+	int has_abort; /* the adapter ended a started call: this status wins */
 	gpx_status abort_status;
 	int free_pending; /* finished while busy: freed when it returns */
 	char content_type[64];
@@ -187,8 +188,8 @@ static void send_headers(sstream *s, const gpx_header *more, size_t nmore)
 	size_t n = 0;
 	h[n++] = (gpx_header){"content-type", s->content_type};
 	if (s->out_gzip)
-		h[n++] = (gpx_header){s->proto == P_CONNECT ? "connect-content-encoding"
-							    : "grpc-encoding",
+		h[n++] = (gpx_header){s->proto == P_CONNECT ? "connect-content-encoding" :
+							      "grpc-encoding",
 				      "gzip"};
 	if (s->proto != P_CONNECT)
 		h[n++] = (gpx_header){"grpc-accept-encoding", "gzip, identity"};
@@ -391,12 +392,14 @@ static int on_envelope(void *ud, uint8_t flags, uint8_t *data, size_t len)
 	gpx_buf plain;
 	gpx_buf_init(&plain, 0);
 	if (flags & ~F_COMPRESSED) {
-		gpx_status_set(&st, GPX_INVALID_ARGUMENT, "unexpected envelope flags 0x%02x", flags);
+		gpx_status_set(&st, GPX_INVALID_ARGUMENT, "unexpected envelope flags 0x%02x",
+			       flags);
 		goto fail;
 	}
 	if (flags & F_COMPRESSED) {
 		if (!s->in_gzip) {
-			gpx_status_set(&st, s->proto == P_CONNECT ? GPX_INVALID_ARGUMENT : GPX_INTERNAL,
+			gpx_status_set(&st,
+				       s->proto == P_CONNECT ? GPX_INVALID_ARGUMENT : GPX_INTERNAL,
 				       "compressed message without a message encoding");
 			goto fail;
 		}
@@ -404,11 +407,13 @@ static int on_envelope(void *ud, uint8_t flags, uint8_t *data, size_t len)
 		int r = gpx_gunzip(data, len, limit, &plain);
 		if (r == -2) {
 			gpx_status_set(&st, GPX_RESOURCE_EXHAUSTED,
-				       "decompressed message is over the limit of %zu bytes", limit);
+				       "decompressed message is over the limit of %zu bytes",
+				       limit);
 			goto fail;
 		}
 		if (r < 0) {
-			gpx_status_set(&st, s->proto == P_CONNECT ? GPX_INVALID_ARGUMENT : GPX_INTERNAL,
+			gpx_status_set(&st,
+				       s->proto == P_CONNECT ? GPX_INVALID_ARGUMENT : GPX_INTERNAL,
 				       "message is not valid gzip");
 			goto fail;
 		}
@@ -423,8 +428,8 @@ static int on_envelope(void *ud, uint8_t flags, uint8_t *data, size_t len)
 	} else {
 		msg = protobuf_c_message_unpack(m->input, NULL, len, data ? data : (uint8_t *)"");
 		if (!msg) {
-			gpx_status_set(&st, GPX_INVALID_ARGUMENT, "request is not a valid %s message",
-				       m->input->name);
+			gpx_status_set(&st, GPX_INVALID_ARGUMENT,
+				       "request is not a valid %s message", m->input->name);
 			goto fail;
 		}
 	}
@@ -632,23 +637,25 @@ int gpx_stream_dispatch(gpx_exchange *ex, const gpx_method *m, const char *mt)
 		ss_free(s);
 		return 1;
 	}
-	const char *enc = gpx_ex_header(ex, proto == P_CONNECT ? "connect-content-encoding"
-							       : "grpc-encoding");
+	const char *enc = gpx_ex_header(ex, proto == P_CONNECT ? "connect-content-encoding" :
+								 "grpc-encoding");
 	if (enc && strcmp(enc, "identity") != 0) {
 		if (strcmp(enc, "gzip") != 0) {
-			fail(s, GPX_UNIMPLEMENTED, "message encoding \"%.40s\" is not supported", enc);
+			fail(s, GPX_UNIMPLEMENTED, "message encoding \"%.40s\" is not supported",
+			     enc);
 			return 1;
 		}
 		s->in_gzip = 1;
 	}
-	s->out_gzip = has_gzip(gpx_ex_header(
-		ex, proto == P_CONNECT ? "connect-accept-encoding" : "grpc-accept-encoding"));
+	s->out_gzip = has_gzip(gpx_ex_header(ex, proto == P_CONNECT ? "connect-accept-encoding" :
+								      "grpc-accept-encoding"));
 	const char *to = gpx_ex_header(ex, "connect-timeout-ms");
 	const char *gto = gpx_ex_header(ex, "grpc-timeout");
 	double secs;
 	if (proto == P_CONNECT && to) {
 		if (gpx_connect_parse_timeout(to, &secs) < 0) {
-			fail(s, GPX_INVALID_ARGUMENT, "%s", "connect-timeout-ms must be 1 to 10 digits");
+			fail(s, GPX_INVALID_ARGUMENT, "%s",
+			     "connect-timeout-ms must be 1 to 10 digits");
 			return 1;
 		}
 		c->deadline = gpx_now_mono() + secs;

@@ -406,21 +406,23 @@ static void on_text(ws_conn *ws, const uint8_t *p, size_t n)
 	gpx_json_opts o = {.max_input = ws->max_msg};
 	if (gpx_json_parse((const char *)p, n, &o, &obj, &st) < 0 || !cJSON_IsObject(obj)) {
 		send_error(ws, GPX_INVALID_ARGUMENT,
-			   st.code ? st.msg : "messages are JSON objects with a \"type\"", NULL, 0, 0);
+			   st.code ? st.msg : "messages are JSON objects with a \"type\"", NULL, 0,
+			   0);
 		cJSON_Delete(obj);
 		return;
 	}
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "type");
 	const cJSON *seqj = cJSON_GetObjectItemCaseSensitive(obj, "seq");
 	const cJSON *idj = cJSON_GetObjectItemCaseSensitive(obj, "id");
-	uint32_t seq = cJSON_IsNumber(seqj) && seqj->valuedouble >= 0 ? (uint32_t)seqj->valuedouble : 0;
+	uint32_t seq =
+		cJSON_IsNumber(seqj) && seqj->valuedouble >= 0 ? (uint32_t)seqj->valuedouble : 0;
 	const char *id = cJSON_IsString(idj) ? idj->valuestring : "";
 	const char *t = cJSON_IsString(type) ? type->valuestring : "";
 	if (!strcmp(t, "ping")) {
 		put_frame(ws, 1, "{\"type\":\"pong\"}", 15);
 	} else if (!strcmp(t, "tune")) {
-		ProtobufCMessage *m = decode_as(ws, &gpix__v1__tune_request__descriptor, obj, NULL, 1,
-						seq);
+		ProtobufCMessage *m =
+			decode_as(ws, &gpix__v1__tune_request__descriptor, obj, NULL, 1, seq);
 		if (m) {
 			if (!ws->tune) {
 				ws->tune = new_call(ws, "gpix.v1.ImageService/Tune", K_TUNE, NULL);
@@ -439,10 +441,11 @@ static void on_text(ws_conn *ws, const uint8_t *p, size_t n)
 			send_error(ws, GPX_RESOURCE_EXHAUSTED,
 				   "at most 2 process jobs per connection at a time", id, 0, 0);
 		} else {
-			ProtobufCMessage *m =
-				decode_as(ws, &gpix__v1__process_request__descriptor, obj, id, 0, 0);
-			ws_call *wc = m ? new_call(ws, "gpix.v1.ImageService/Process", K_PROCESS, m)
-				       : NULL;
+			ProtobufCMessage *m = decode_as(ws, &gpix__v1__process_request__descriptor,
+							obj, id, 0, 0);
+			ws_call *wc =
+				m ? new_call(ws, "gpix.v1.ImageService/Process", K_PROCESS, m) :
+				    NULL;
 			if (wc) {
 				snprintf(wc->id, sizeof(wc->id), "%s", id);
 				ws->nprocess++;
@@ -461,8 +464,8 @@ static void on_text(ws_conn *ws, const uint8_t *p, size_t n)
 		cJSON_AddNumberToObject(out, "quality", 80);
 		if (cJSON_IsNumber(pw) && pw->valuedouble > 0)
 			cJSON_AddNumberToObject(out, "maxWidth", pw->valuedouble);
-		ProtobufCMessage *m = decode_as(ws, &gpix__v1__process_image_request__descriptor, req,
-						NULL, 1, seq);
+		ProtobufCMessage *m = decode_as(ws, &gpix__v1__process_image_request__descriptor,
+						req, NULL, 1, seq);
 		cJSON_Delete(req);
 		if (ws->announced)
 			protobuf_c_message_free_unpacked(&ws->announced->base, NULL);

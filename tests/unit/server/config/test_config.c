@@ -22,8 +22,8 @@ START_TEST(test_config_flags_win_over_env_which_wins_over_file)
 	char *envp[] = {"GPIX_QUEUE_DEPTH=9", "GPIX_WORKERS=4", "HOME=/root", NULL};
 	ck_assert_int_eq(gpx_config_load(&c, 5, argv, envp, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.listen, "127.0.0.1:1111"); /* file */
-	ck_assert_int_eq(c.queue_depth, 9);             /* env over file */
-	ck_assert_int_eq(c.workers, 5);                 /* flag over env */
+	ck_assert_int_eq(c.queue_depth, 9);	      /* env over file */
+	ck_assert_int_eq(c.workers, 5);		      /* flag over env */
 	ck_assert_int_eq(c.log_format, GPX_LOG_JSON);
 	unlink(path);
 }

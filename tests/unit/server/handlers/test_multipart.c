@@ -17,9 +17,9 @@ START_TEST(test_multipart_finds_the_file_field)
 {
 	gpx_part p;
 	gpx_status st = {0};
-	ck_assert_int_eq(gpx_multipart_find((const uint8_t *)body, sizeof(body) - 1, "XyZ", "file",
-					    &p, &st),
-			 0);
+	ck_assert_int_eq(
+		gpx_multipart_find((const uint8_t *)body, sizeof(body) - 1, "XyZ", "file", &p, &st),
+		0);
 	ck_assert_str_eq(p.filename, "cat.png");
 	ck_assert_str_eq(p.content_type, "image/png");
 	ck_assert_uint_eq(p.len, 22);
@@ -35,19 +35,22 @@ START_TEST(test_multipart_reports_missing_fields_and_truncation)
 					    &p, &st),
 			 -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
-	ck_assert_int_eq(gpx_multipart_find((const uint8_t *)body, 120, "XyZ", "file", &p, &st), -1);
-	ck_assert_int_eq(gpx_multipart_find((const uint8_t *)"junk", 4, "XyZ", "file", &p, &st), -1);
+	ck_assert_int_eq(gpx_multipart_find((const uint8_t *)body, 120, "XyZ", "file", &p, &st),
+			 -1);
+	ck_assert_int_eq(gpx_multipart_find((const uint8_t *)"junk", 4, "XyZ", "file", &p, &st),
+			 -1);
 }
 END_TEST
 
 START_TEST(test_multipart_boundary_from_content_type)
 {
 	char b[80];
-	ck_assert_int_eq(gpx_multipart_boundary("multipart/form-data; boundary=abc123", b, sizeof(b)),
-			 0);
+	ck_assert_int_eq(
+		gpx_multipart_boundary("multipart/form-data; boundary=abc123", b, sizeof(b)), 0);
 	ck_assert_str_eq(b, "abc123");
 	ck_assert_int_eq(
-		gpx_multipart_boundary("multipart/form-data; boundary=\"a b\"; x=y", b, sizeof(b)), 0);
+		gpx_multipart_boundary("multipart/form-data; boundary=\"a b\"; x=y", b, sizeof(b)),
+		0);
 	ck_assert_str_eq(b, "a b");
 	ck_assert_int_eq(gpx_multipart_boundary("multipart/form-data", b, sizeof(b)), -1);
 }

@@ -5,10 +5,10 @@
 
 const char *gpx_h1_check_framing(const gpx_header *h, size_t n);
 
-#define CHECK(...)                                                          \
-	({                                                                  \
-		gpx_header hh[] = {__VA_ARGS__};                            \
-		gpx_h1_check_framing(hh, sizeof(hh) / sizeof(hh[0]));       \
+#define CHECK(...)                                                    \
+	({                                                            \
+		gpx_header hh[] = {__VA_ARGS__};                      \
+		gpx_h1_check_framing(hh, sizeof(hh) / sizeof(hh[0])); \
 	})
 
 START_TEST(test_h1_accepts_sound_framing)
@@ -43,7 +43,8 @@ START_TEST(test_h1_rejects_transfer_encodings_other_than_chunked)
 	ck_assert_ptr_nonnull(CHECK({"transfer-encoding", "chunked, identity"}));
 	ck_assert_ptr_nonnull(CHECK({"transfer-encoding", "gzip, chunked"}));
 	ck_assert_ptr_nonnull(CHECK({"transfer-encoding", "identity"}));
-	ck_assert_ptr_nonnull(CHECK({"transfer-encoding", "chunked"}, {"transfer-encoding", "chunked"}));
+	ck_assert_ptr_nonnull(
+		CHECK({"transfer-encoding", "chunked"}, {"transfer-encoding", "chunked"}));
 }
 END_TEST
 

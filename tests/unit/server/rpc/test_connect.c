@@ -10,9 +10,10 @@ START_TEST(test_connect_get_decodes_json_message)
 	gpx_buf_init(&m, 1024);
 	gpx_status st = {0};
 	int bin = -1, gz = -1;
-	ck_assert_int_eq(gpx_connect_get_decode("connect=v1&encoding=json&message=%7B%22a%22%3A1%7D",
-						&bin, &gz, &m, &st),
-			 0);
+	ck_assert_int_eq(
+		gpx_connect_get_decode("connect=v1&encoding=json&message=%7B%22a%22%3A1%7D", &bin,
+				       &gz, &m, &st),
+		0);
 	ck_assert_int_eq(bin, 0);
 	ck_assert_int_eq(gz, 0);
 	ck_assert_str_eq((char *)m.data, "{\"a\":1}");
@@ -27,12 +28,15 @@ START_TEST(test_connect_get_decodes_base64_proto_message)
 	gpx_status st = {0};
 	int bin = -1, gz = -1;
 	/* 0x0a 0x03 'a' 'b' 'c' in URL-safe base64 without padding */
-	ck_assert_int_eq(gpx_connect_get_decode("encoding=proto&base64=1&message=CgNhYmM", &bin, &gz,
-						&m, &st),
+	ck_assert_int_eq(gpx_connect_get_decode("encoding=proto&base64=1&message=CgNhYmM", &bin,
+						&gz, &m, &st),
 			 0);
 	ck_assert_int_eq(bin, 1);
 	ck_assert_uint_eq(m.len, 5);
-	ck_assert_mem_eq(m.data, "\x0a\x03" "abc", 5);
+	ck_assert_mem_eq(m.data,
+			 "\x0a\x03"
+			 "abc",
+			 5);
 	gpx_buf_free(&m);
 }
 END_TEST
@@ -47,10 +51,11 @@ START_TEST(test_connect_get_rejects_bad_queries)
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 	ck_assert_int_eq(gpx_connect_get_decode("encoding=xml&message=x", &bin, &gz, &m, &st), -1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
-	ck_assert_int_eq(gpx_connect_get_decode("connect=v2&encoding=json", &bin, &gz, &m, &st), -1);
-	ck_assert_int_eq(gpx_connect_get_decode("encoding=proto&base64=1&message=!!", &bin, &gz, &m,
-						&st),
+	ck_assert_int_eq(gpx_connect_get_decode("connect=v2&encoding=json", &bin, &gz, &m, &st),
 			 -1);
+	ck_assert_int_eq(
+		gpx_connect_get_decode("encoding=proto&base64=1&message=!!", &bin, &gz, &m, &st),
+		-1);
 	ck_assert_int_eq(st.code, GPX_INVALID_ARGUMENT);
 	ck_assert_int_eq(gpx_connect_get_decode("encoding=json&compression=br&message=x", &bin, &gz,
 						&m, &st),
@@ -61,7 +66,8 @@ START_TEST(test_connect_get_rejects_bad_queries)
 						&bin, &gz, &m, &st),
 			 -1);
 	ck_assert_int_eq(st.code, GPX_RESOURCE_EXHAUSTED);
-	ck_assert_int_eq(gpx_connect_get_decode("encoding=json&message=%zz", &bin, &gz, &m, &st), -1);
+	ck_assert_int_eq(gpx_connect_get_decode("encoding=json&message=%zz", &bin, &gz, &m, &st),
+			 -1);
 	gpx_buf_free(&m);
 }
 END_TEST
@@ -86,8 +92,9 @@ START_TEST(test_connect_error_json_escapes_the_message)
 	gpx_status st;
 	gpx_status_set(&st, GPX_NOT_FOUND, "image \"x\\y\"\n not found");
 	connect_error_json(&b, &st);
-	ck_assert_str_eq((char *)b.data,
-			 "{\"code\":\"not_found\",\"message\":\"image \\\"x\\\\y\\\"\\u000a not found\"}");
+	ck_assert_str_eq(
+		(char *)b.data,
+		"{\"code\":\"not_found\",\"message\":\"image \\\"x\\\\y\\\"\\u000a not found\"}");
 	gpx_buf_free(&b);
 }
 END_TEST

@@ -133,8 +133,8 @@ START_TEST(test_methods_route_comes_from_the_http_annotations)
 	m = gpx_methods_find(&t, "/gpix.v1.ImageService/ProcessImage");
 	ck_assert_int_eq(m->no_side_effects, 0);
 	ck_assert_ptr_nonnull(gpx_methods_find(&t, "/grpc.health.v1.Health/Check"));
-	ck_assert_ptr_nonnull(
-		gpx_methods_find(&t, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"));
+	ck_assert_ptr_nonnull(gpx_methods_find(
+		&t, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"));
 	ck_assert_ptr_null(gpx_methods_find(&t, "/gpix.v1.ImageService/Nope"));
 	gpx_methods_free(&t);
 }

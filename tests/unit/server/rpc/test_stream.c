@@ -23,7 +23,8 @@ static int on_msg(void *ud, uint8_t flags, uint8_t *msg, size_t len)
 
 START_TEST(test_envelope_reader_splits_messages_across_any_chunking)
 {
-	const uint8_t wire[] = {0, 0, 0, 0, 3, 'a', 'b', 'c', 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 'x', 'y'};
+	const uint8_t wire[] = {0, 0, 0, 0, 3, 'a', 'b', 'c', 1,   0,
+				0, 0, 0, 0, 0, 0,   0,	 2,   'x', 'y'};
 	for (size_t step = 1; step <= sizeof(wire); step++) {
 		gpx_envelope_reader r;
 		gpx_envelope_reader_init(&r, 100);

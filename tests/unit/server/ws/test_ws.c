@@ -73,7 +73,7 @@ START_TEST(test_ws_validates_utf8)
 	ck_assert_int_eq(gpx_utf8_valid((const uint8_t *)"\xf0\x9f\x98\x80", 4), 1);
 	ck_assert_int_eq(gpx_utf8_valid((const uint8_t *)"\xff", 1), 0);
 	ck_assert_int_eq(gpx_utf8_valid((const uint8_t *)"\xc3", 1), 0);
-	ck_assert_int_eq(gpx_utf8_valid((const uint8_t *)"\xc0\xaf", 2), 0);     /* overlong */
+	ck_assert_int_eq(gpx_utf8_valid((const uint8_t *)"\xc0\xaf", 2), 0);	 /* overlong */
 	ck_assert_int_eq(gpx_utf8_valid((const uint8_t *)"\xed\xa0\x80", 3), 0); /* surrogate */
 	ck_assert_int_eq(gpx_utf8_valid((const uint8_t *)"\xf4\x90\x80\x80", 4), 0);
 }

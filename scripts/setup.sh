@@ -112,7 +112,9 @@ missing=$(missing_packages $wanted | sort -u | tr '\n' ' ' | sed 's/ *$//')
 if [ -n "$missing" ]; then
 	say "installing with apt-get: $missing"
 	export DEBIAN_FRONTEND=noninteractive
-	apt_opts="-o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0"
+	# --force-unsafe-io: no fsync per unpacked file (as Debian's container
+	# images do); the first install is ~600 packages and 15% faster with it.
+	apt_opts="-o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-unsafe-io"
 	# shellcheck disable=SC2086
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get $apt_opts -qq update >&2 ||
 		die "apt-get update failed"

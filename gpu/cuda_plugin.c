@@ -246,7 +246,7 @@ static int fail_cu(dev *d, CUresult rc, const char *what, gpx_plugin_status *st)
 	return gpx_plugin_fail(st, code, "%s: %s", what, err);
 }
 
-static int ensure_device(dev *d, CUdeviceptr *p, size_t *cap, size_t need, gpx_plugin_status *st)
+static int ensure_device(dev *d, gpx_cu_ptr *p, size_t *cap, size_t need, gpx_plugin_status *st)
 {
 	if (need <= *cap)
 		return 0;
@@ -266,7 +266,9 @@ static int ensure_device(dev *d, CUdeviceptr *p, size_t *cap, size_t need, gpx_p
 	if (*p)
 		d->api->cuMemFree(*p);
 	*p = 0;
-	CUresult rc = d->api->cuMemAlloc(p, want);
+	CUdeviceptr np = 0;
+	CUresult rc = d->api->cuMemAlloc(&np, want);
+	*p = np;
 	if (rc != CUDA_SUCCESS) {
 		pthread_mutex_lock(&d->mu);
 		d->pool_used -= want;
@@ -300,7 +302,7 @@ static int ensure_pinned(dev *d, uint8_t **p, size_t *cap, size_t need, gpx_plug
 static void slot_free_buffers(dev *d, slot *s)
 {
 	const gpx_cu_api *api = d->api;
-	CUdeviceptr *dp[] = {&s->buf.img[0], &s->buf.img[1], &s->buf.tmp, &s->buf.blob};
+	gpx_cu_ptr *dp[] = {&s->buf.img[0], &s->buf.img[1], &s->buf.tmp, &s->buf.blob};
 	for (size_t i = 0; i < sizeof(dp) / sizeof(dp[0]); i++)
 		if (*dp[i])
 			api->cuMemFree(*dp[i]);
@@ -312,6 +314,15 @@ static void slot_free_buffers(dev *d, slot *s)
 }
 
 /* ---- the submitter ----------------------------------------------------------- */
+
+/* gpx_cu_launcher on the slot's stream */
+static int slot_launch(void *ud, int k, unsigned gx, unsigned gy, unsigned bx, unsigned by,
+		       unsigned shm, void **args)
+{
+	slot *s = ud;
+	return (int)s->d->api->cuLaunchKernel(s->d->fn[k], gx, gy, 1, bx, by, 1, shm, s->stream,
+					      args, NULL);
+}
 
 static CUresult launch_slot(dev *d, slot *s)
 {
@@ -329,13 +340,15 @@ static CUresult launch_slot(dev *d, slot *s)
 					 args, NULL);
 	}
 	if (rc == CUDA_SUCCESS && s->fault == FAULT_TRAP) {
-		CUdeviceptr null = 0;
+		gpx_cu_ptr null = 0;
 		void *args[] = {&null};
 		rc = api->cuLaunchKernel(d->fn[GPX_KF_TRAP], 1, 1, 1, 1, 1, 1, 0, s->stream, args,
 					 NULL);
 	}
-	if (rc == CUDA_SUCCESS)
-		rc = gpx_cu_launch_plan(api, d->fn, p, &s->buf, s->stream);
+	if (rc == CUDA_SUCCESS) {
+		gpx_cu_launcher l = {.launch = slot_launch, .ud = s};
+		rc = (CUresult)gpx_cu_launch_plan(&l, p, &s->buf);
+	}
 	if (rc == CUDA_SUCCESS)
 		rc = api->cuMemcpyDtoHAsync(s->h_out, s->buf.img[p->out_buf], p->out_bytes,
 					    s->stream);

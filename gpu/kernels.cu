@@ -15,14 +15,21 @@
 
 #define KERNEL extern "C" __global__
 
+// Shared memory, spelled so that the CPU simulation of these kernels
+// (tests/unit/gpu/cudasim.cpp) can give them its own meaning.
+#ifndef GPX_SHARED
+#define GPX_SHARED __shared__
+#define GPX_DYN_SHARED(T, name) extern __shared__ __align__(16) T name[]
+#endif
+
 // ---- fused point operations ---------------------------------------------
 
 KERNEL void k_point(const uint8_t *__restrict__ in, uint8_t *__restrict__ out, int npix, int cin,
 		    int cout, const gpx_k_pointop *__restrict__ ops, int nops,
 		    const uint8_t *__restrict__ luts, int nluts)
 {
-	__shared__ gpx_k_pointop sops[32];
-	__shared__ uint8_t slut[8 * 256];
+	GPX_SHARED gpx_k_pointop sops[32];
+	GPX_SHARED uint8_t slut[8 * 256];
 	for (int i = threadIdx.x; i < nops; i += blockDim.x)
 		sops[i] = ops[i];
 	for (int i = threadIdx.x; i < nluts * 256; i += blockDim.x)
@@ -61,7 +68,7 @@ __device__ __forceinline__ void load_strip(const uint8_t *__restrict__ in, uint8
 KERNEL void k_blur_v(const uint8_t *__restrict__ in, float *__restrict__ out, int n, int H,
 		     const float *__restrict__ w, int r, int border)
 {
-	extern __shared__ __align__(16) uint8_t smem[];
+	GPX_DYN_SHARED(uint8_t, smem);
 	float *sw = (float *)smem;
 	uint8_t *tile = smem + (((r + 1) * 4 + 15) & ~15);
 	int tid = threadIdx.y * GPX_KV_TX + threadIdx.x;
@@ -86,7 +93,7 @@ KERNEL void k_blur_v(const uint8_t *__restrict__ in, float *__restrict__ out, in
 KERNEL void k_box_v(const uint8_t *__restrict__ in, uint16_t *__restrict__ out, int n, int H, int r,
 		    int border)
 {
-	extern __shared__ __align__(16) uint8_t smem[];
+	GPX_DYN_SHARED(uint8_t, smem);
 	uint8_t *tile = smem;
 	int y0 = blockIdx.y * GPX_KV_TH;
 	load_strip(in, tile, n, H, y0, r, border);
@@ -115,7 +122,7 @@ KERNEL void k_blur_h(const float *__restrict__ in, uint8_t *__restrict__ out, in
 		     const float *__restrict__ w, int r, int border,
 		     const uint8_t *__restrict__ orig, float amount, int thr)
 {
-	extern __shared__ __align__(16) float fsm[];
+	GPX_DYN_SHARED(float, fsm);
 	float *sw = fsm;
 	float *row = fsm + r + 1;
 	int y = blockIdx.y, x0 = blockIdx.x * GPX_KH_TW;
@@ -148,7 +155,7 @@ KERNEL void k_blur_h(const float *__restrict__ in, uint8_t *__restrict__ out, in
 KERNEL void k_box_h(const uint16_t *__restrict__ in, uint8_t *__restrict__ out, int W, int C, int r,
 		    int border)
 {
-	extern __shared__ __align__(16) uint16_t hsm[];
+	GPX_DYN_SHARED(uint16_t, hsm);
 	int y = blockIdx.y, x0 = blockIdx.x * GPX_KH_TW;
 	int span = (GPX_KH_TW + 2 * r) * C;
 	const uint16_t *src = in + (size_t)y * W * C;
@@ -176,7 +183,7 @@ KERNEL void k_box_h(const uint16_t *__restrict__ in, uint8_t *__restrict__ out, 
 KERNEL void k_edge(const uint8_t *__restrict__ in, uint8_t *__restrict__ out, int W, int H, int cin,
 		   int cout, int thr)
 {
-	__shared__ uint8_t lum[GPX_KE_TY + 2][GPX_KE_TX + 2];
+	GPX_SHARED uint8_t lum[GPX_KE_TY + 2][GPX_KE_TX + 2];
 	int x0 = blockIdx.x * GPX_KE_TX, y0 = blockIdx.y * GPX_KE_TY;
 	int tid = threadIdx.y * GPX_KE_TX + threadIdx.x;
 	for (int i = tid; i < (GPX_KE_TX + 2) * (GPX_KE_TY + 2); i += GPX_KE_TX * GPX_KE_TY) {
@@ -257,6 +264,8 @@ KERNEL void k_geom(const uint8_t *__restrict__ in, uint8_t *__restrict__ out, in
 
 KERNEL void k_trap(int *p)
 {
+#ifdef __CUDA_ARCH__
 	if (p == nullptr)
 		asm volatile("trap;");
+#endif
 }

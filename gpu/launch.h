@@ -1,8 +1,13 @@
-/* Enqueueing a plan's kernels on a stream (driver API). */
+/* Enqueueing a plan's kernels: the launch geometry (grid, block, dynamic
+ * shared memory) and argument lists of every pass. Pure C: the actual
+ * launch is a callback, cuLaunchKernel on a stream in the plugin and the
+ * bench, a CPU simulation of the kernels in the unit tests
+ * (tests/unit/gpu/cudasim.cpp), so this file is tested without a GPU. */
 #ifndef GPX_GPU_LAUNCH_H
 #define GPX_GPU_LAUNCH_H
 
-#include "gpu/cu.h"
+#include <stdint.h>
+
 #include "gpu/plan.h"
 
 enum {
@@ -23,19 +28,30 @@ enum {
 /* The kernels' names in the module, indexed by GPX_KF_*. */
 extern const char *const gpx_cu_kernel_names[GPX_KF_COUNT];
 
+/* A device address (CUdeviceptr: 64 bits). */
+typedef uint64_t gpx_cu_ptr;
+
+/* Launches kernel k (GPX_KF_*) with a gx x gy grid of bx x by blocks and
+ * shm bytes of dynamic shared memory; args as cuLaunchKernel takes them
+ * (pointers to each argument, device pointers as gpx_cu_ptr). Returns 0
+ * or the driver's error code. */
+typedef struct gpx_cu_launcher {
+	int (*launch)(void *ud, int k, unsigned gx, unsigned gy, unsigned bx, unsigned by,
+		      unsigned shm, void **args);
+	void *ud;
+} gpx_cu_launcher;
+
 /* Device memory a plan runs in. */
 typedef struct gpx_cu_bufs {
-	CUdeviceptr img[2]; /* plan.img_bytes each; the input is in img[0] */
-	CUdeviceptr tmp;    /* plan.tmp_bytes */
-	CUdeviceptr blob;   /* plan.blob_len: the parameters */
+	gpx_cu_ptr img[2]; /* plan.img_bytes each; the input is in img[0] */
+	gpx_cu_ptr tmp;	   /* plan.tmp_bytes */
+	gpx_cu_ptr blob;   /* plan.blob_len: the parameters */
 } gpx_cu_bufs;
 
-/* Enqueues pass i of p on stream s. */
-CUresult gpx_cu_launch_pass(const gpx_cu_api *api, const CUfunction *fn, const gpx_cu_plan *p,
-			    uint32_t i, const gpx_cu_bufs *b, CUstream s);
-/* Every pass, in order. */
-CUresult gpx_cu_launch_plan(const gpx_cu_api *api, const CUfunction *fn, const gpx_cu_plan *p,
-			    const gpx_cu_bufs *b, CUstream s);
+/* Launches pass i of p; then every pass, in order. 0 or the error. */
+int gpx_cu_launch_pass(const gpx_cu_launcher *l, const gpx_cu_plan *p, uint32_t i,
+		       const gpx_cu_bufs *b);
+int gpx_cu_launch_plan(const gpx_cu_launcher *l, const gpx_cu_plan *p, const gpx_cu_bufs *b);
 
 /* Bytes a pass reads and writes in device memory at the least (each input
  * and output byte once), for the bandwidth roofline of bench-gpu. */

@@ -164,6 +164,13 @@ typedef struct gpu {
 		}                                                               \
 	} while (0)
 
+static int bench_launch(void *ud, int k, unsigned gx, unsigned gy, unsigned bx, unsigned by,
+			unsigned shm, void **args)
+{
+	gpu *g = ud;
+	return (int)g->api.cuLaunchKernel(g->fn[k], gx, gy, 1, bx, by, 1, shm, g->s, args, NULL);
+}
+
 static double elapsed_ms(gpu *g, CUevent a, CUevent b)
 {
 	float ms = 0;
@@ -266,11 +273,13 @@ static void bench_kernels(const gpx_plugin_gen *gen, gpu *g)
 				printf("| %s | build failed |\n", kcases[k].what);
 				continue;
 			}
-			gpx_cu_bufs b = {0};
-			CK(g->api.cuMemAlloc(&b.img[0], plan.img_bytes));
-			CK(g->api.cuMemAlloc(&b.img[1], plan.img_bytes));
-			CK(g->api.cuMemAlloc(&b.tmp, plan.tmp_bytes ? plan.tmp_bytes : 1));
-			CK(g->api.cuMemAlloc(&b.blob, plan.blob_len ? plan.blob_len : 1));
+			CUdeviceptr m[4];
+			CK(g->api.cuMemAlloc(&m[0], plan.img_bytes));
+			CK(g->api.cuMemAlloc(&m[1], plan.img_bytes));
+			CK(g->api.cuMemAlloc(&m[2], plan.tmp_bytes ? plan.tmp_bytes : 1));
+			CK(g->api.cuMemAlloc(&m[3], plan.blob_len ? plan.blob_len : 1));
+			gpx_cu_bufs b = {.img = {m[0], m[1]}, .tmp = m[2], .blob = m[3]};
+			gpx_cu_launcher l = {.launch = bench_launch, .ud = g};
 			CK(g->api.cuMemcpyHtoDAsync(b.img[0], im.data, plan.in_bytes, g->s));
 			if (plan.blob_len)
 				CK(g->api.cuMemcpyHtoDAsync(b.blob, plan.blob, plan.blob_len,
@@ -278,11 +287,11 @@ static void bench_kernels(const gpx_plugin_gen *gen, gpu *g)
 			CUevent e0, e1;
 			CK(g->api.cuEventCreate(&e0, CU_EVENT_DEFAULT));
 			CK(g->api.cuEventCreate(&e1, CU_EVENT_DEFAULT));
-			CK(gpx_cu_launch_plan(&g->api, g->fn, &plan, &b, g->s)); /* warm up */
+			CK((CUresult)gpx_cu_launch_plan(&l, &plan, &b)); /* warm up */
 			int iters = 50;
 			CK(g->api.cuEventRecord(e0, g->s));
 			for (int i = 0; i < iters; i++)
-				CK(gpx_cu_launch_plan(&g->api, g->fn, &plan, &b, g->s));
+				CK((CUresult)gpx_cu_launch_plan(&l, &plan, &b));
 			CK(g->api.cuEventRecord(e1, g->s));
 			CK(g->api.cuEventSynchronize(e1));
 			double ms = elapsed_ms(g, e0, e1) / iters, bytes = 0;

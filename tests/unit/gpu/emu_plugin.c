@@ -13,12 +13,25 @@
 #include "gpu/kmath.h"
 #include "gpu/plan.h"
 
+#ifdef GPX_CUDASIM
+/* Built as "cudasim": the plans go through gpu/launch.c into
+ * gpu/kernels.cu itself, compiled for the CPU by cudasim.cpp. */
+#include "gpu/launch.h"
+int gpx_cusim_launch(void *ud, int k, unsigned gx, unsigned gy, unsigned bx, unsigned by,
+		     unsigned shm, void **args);
+void gpx_cusim_shutdown(void);
+#define EMU_NAME "cudasim"
+#else
+#define EMU_NAME "cudaemu"
+#endif
+
 typedef struct emu {
 	gpx_cu_plan plan;
 	uint8_t *img[2];
 	void *tmp;
 } emu;
 
+#ifndef GPX_CUDASIM
 static void pass_point(const gpx_cu_plan *p, const gpx_cu_pass *ps, const uint8_t *src,
 		       uint8_t *dst)
 {
@@ -159,6 +172,7 @@ static void pass_geom(const gpx_cu_pass *ps, const uint8_t *src, uint8_t *dst)
 			       src + ((size_t)sy * ps->win + (size_t)sx) * C, C);
 		}
 }
+#endif
 
 static int emu_init(const gpx_plugin_host *host, void **out, gpx_plugin_status *st)
 {
@@ -174,6 +188,9 @@ static int emu_init(const gpx_plugin_host *host, void **out, gpx_plugin_status *
 static void emu_release(void *v)
 {
 	emu *e = v;
+#ifdef GPX_CUDASIM
+	gpx_cusim_shutdown(); /* its threads run code of this object */
+#endif
 	gpx_cu_plan_free(&e->plan);
 	free(e);
 }
@@ -206,6 +223,19 @@ static int emu_process(void *v, const gpx_plugin_image *in, const gpx_plugin_ste
 	size_t row = (size_t)in->width * in->channels;
 	for (uint32_t y = 0; y < in->height; y++)
 		memcpy(img[0] + y * row, in->data + y * in->stride, row);
+#ifdef GPX_CUDASIM
+	gpx_cu_bufs b = {.img = {(uintptr_t)img[0], (uintptr_t)img[1]},
+			 .tmp = (uintptr_t)tmp,
+			 .blob = (uintptr_t)p->blob};
+	gpx_cu_launcher l = {.launch = gpx_cusim_launch, .ud = NULL};
+	int lrc = gpx_cu_launch_plan(&l, p, &b);
+	if (lrc != 0) {
+		free(img[0]);
+		free(img[1]);
+		free(tmp);
+		return gpx_plugin_fail(st, GPX_PLUGIN_INTERNAL, "simulated launch failed: %d", lrc);
+	}
+#else
 	for (uint32_t i = 0; i < p->npass; i++) {
 		const gpx_cu_pass *ps = &p->pass[i];
 		const uint8_t *src = img[ps->src];
@@ -221,6 +251,7 @@ static int emu_process(void *v, const gpx_plugin_image *in, const gpx_plugin_ste
 		case GPX_CU_GEOM: pass_geom(ps, src, dst); break;
 		}
 	}
+#endif
 	size_t orow = (size_t)out->width * out->channels;
 	for (uint32_t y = 0; y < out->height; y++)
 		memcpy(out->data + y * out->stride, img[p->out_buf] + y * orow, orow);
@@ -231,7 +262,7 @@ static int emu_process(void *v, const gpx_plugin_image *in, const gpx_plugin_ste
 }
 
 static const gpx_plugin_backend backends[] = {{
-	.name = "cudaemu",
+	.name = EMU_NAME,
 	.filters = GPX_CU_FILTERS,
 	.probe = emu_probe,
 	.init = emu_init,
@@ -242,7 +273,7 @@ static const gpx_plugin_backend backends[] = {{
 static const gpx_plugin_descriptor desc = {
 	.abi_version = GPX_PLUGIN_ABI_VERSION,
 	.struct_size = sizeof(gpx_plugin_descriptor),
-	.name = "cudaemu",
+	.name = EMU_NAME,
 	.version = "test",
 	.backends = backends,
 	.nbackends = 1,

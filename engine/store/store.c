@@ -1072,7 +1072,8 @@ static int load_samples(gpx_store *s, gpx_status *st)
 	}
 	/* Name order decides which of two colliding ids gets the suffix, so it
 	 * is the same on every start. */
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (load_sample(s, dirfd(d), names[i]) < 0)
 			goto oom;

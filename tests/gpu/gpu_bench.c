@@ -13,7 +13,7 @@
  * PyTorch/CuPy comparisons: tests/gpu/bench_torch.py (make bench-gpu runs
  * it when torch or cupy can be imported).
  *
- * Usage: gpu_bench [--plugin-dir DIR] [--seconds S] [--threads N]
+ * Usage: gpu_bench [--plugin-dir DIR] [--seconds S] [--threads N] [--iters N]
  * Output is Markdown, for docs/benchmarks.md. Exit 77 without a GPU. */
 #include <pthread.h>
 #include <stdio.h>
@@ -241,6 +241,8 @@ static double pass_bytes(const gpx_cu_pass *ps)
 	}
 }
 
+static int iters = 50;
+
 static void bench_kernels(const gpx_plugin_gen *gen, gpu *g)
 {
 	static const uint32_t sizes[][2] = {{1920, 1080}, {3840, 2160}};
@@ -288,7 +290,6 @@ static void bench_kernels(const gpx_plugin_gen *gen, gpu *g)
 			CK(g->api.cuEventCreate(&e0, CU_EVENT_DEFAULT));
 			CK(g->api.cuEventCreate(&e1, CU_EVENT_DEFAULT));
 			CK((CUresult)gpx_cu_launch_plan(&l, &plan, &b)); /* warm up */
-			int iters = 50;
 			CK(g->api.cuEventRecord(e0, g->s));
 			for (int i = 0; i < iters; i++)
 				CK((CUresult)gpx_cu_launch_plan(&l, &plan, &b));
@@ -297,7 +298,7 @@ static void bench_kernels(const gpx_plugin_gen *gen, gpu *g)
 			double ms = elapsed_ms(g, e0, e1) / iters, bytes = 0;
 			for (uint32_t i = 0; i < plan.npass; i++)
 				bytes += pass_bytes(&plan.pass[i]);
-			double gbs = bytes / (ms / 1e3) / 1e9;
+			double gbs = ms > 0 ? bytes / (ms / 1e3) / 1e9 : 0;
 			printf("| %s | %ux%u | %u | %.3f | %.0f | %.0f | %.0f | %.3f |\n",
 			       kcases[k].what, im.width, im.height, plan.npass, ms, gbs,
 			       100.0 * gbs * 1e9 / g->peak_bw,
@@ -453,9 +454,11 @@ int main(int argc, char **argv)
 			seconds = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			threads = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--iters") && i + 1 < argc)
+			iters = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
 		else {
 			fprintf(stderr,
-				"usage: %s [--plugin-dir DIR] [--seconds S] [--threads N]\n",
+				"usage: %s [--plugin-dir DIR] [--seconds S] [--threads N] [--iters N]\n",
 				argv[0]);
 			return 2;
 		}

@@ -281,8 +281,9 @@ static void parity(const gpx_plugin_gen *g, const char *samples, int quick)
 
 /* ---- 2. faults ----------------------------------------------------------- */
 
-static void expect_fault(const gpx_plugin_gen *g, const char *fault, gpx_code want,
-			 const gpx_image *im, gpx_pipeline *p, const gpx_image *cpu)
+/* label: what the report calls the case; fault: GPIX_CUDA_FAULT, or NULL */
+static void expect_fault(const gpx_plugin_gen *g, const char *label, const char *fault,
+			 gpx_code want, const gpx_image *im, gpx_pipeline *p, const gpx_image *cpu)
 {
 	gpx_status st = {0};
 	gpx_image out;
@@ -291,25 +292,22 @@ static void expect_fault(const gpx_plugin_gen *g, const char *fault, gpx_code wa
 		setenv("GPIX_CUDA_FAULT", fault, 1);
 	int rc = gpx_backend_exec(g, "cuda", p, im, &out, NULL, &ran, &st);
 	if (rc == 0) {
-		fail("fault %s: the job succeeded", fault ? fault : "(pool)");
+		fail("fault %s: the job succeeded", label);
 		gpx_image_free(&out);
 	} else if (st.code != want) {
-		fail("fault %s: %s (%s), want %s", fault ? fault : "(pool)", gpx_code_name(st.code),
-		     st.msg, gpx_code_name(want));
+		fail("fault %s: %s (%s), want %s", label, gpx_code_name(st.code), st.msg,
+		     gpx_code_name(want));
 	} else {
-		printf("fault %-7s backend cuda: %s: %s\n", fault ? fault : "pool",
-		       gpx_code_name(st.code), st.msg);
+		printf("fault %-7s backend cuda: %s: %s\n", label, gpx_code_name(st.code), st.msg);
 	}
 	rc = gpx_backend_exec(g, "auto", p, im, &out, NULL, &ran, &st);
 	if (rc < 0 || strcmp(ran, "cpu") != 0)
-		fail("fault %s: auto did not fall back to the cpu (%s)", fault ? fault : "(pool)",
+		fail("fault %s: auto did not fall back to the cpu (%s)", label,
 		     rc < 0 ? st.msg : ran);
 	else if (compare(&out, cpu).differ)
-		fail("fault %s: the fallback's bytes differ from the cpu's",
-		     fault ? fault : "pool");
+		fail("fault %s: the fallback's bytes differ from the cpu's", label);
 	else
-		printf("fault %-7s backend auto: ran on the cpu, same bytes\n",
-		       fault ? fault : "pool");
+		printf("fault %-7s backend auto: ran on the cpu, same bytes\n", label);
 	if (rc == 0)
 		gpx_image_free(&out);
 	unsetenv("GPIX_CUDA_FAULT");
@@ -340,9 +338,9 @@ static void trap_only(const gpx_plugin_gen *g, const gpx_image *im)
 		fail("trap: cpu run: %s", st.msg);
 		return;
 	}
-	expect_fault(g, "trap", GPX_UNAVAILABLE, im, p, &cpu);
+	expect_fault(g, "trap", "trap", GPX_UNAVAILABLE, im, p, &cpu);
 	/* the device stays lost: the next job fails fast, auto uses the cpu */
-	expect_fault(g, NULL, GPX_UNAVAILABLE, im, p, &cpu);
+	expect_fault(g, "lost", NULL, GPX_UNAVAILABLE, im, p, &cpu);
 	gpx_image_free(&cpu);
 	gpx_pipeline_free(p);
 }
@@ -358,8 +356,8 @@ static void faults(const char *dir, const gpx_plugin_gen *g, const gpx_image *im
 		fail("faults: cpu run: %s", st.msg);
 		return;
 	}
-	expect_fault(g, "oom", GPX_RESOURCE_EXHAUSTED, im, p, &cpu);
-	expect_fault(g, "launch", GPX_INTERNAL, im, p, &cpu);
+	expect_fault(g, "oom", "oom", GPX_RESOURCE_EXHAUSTED, im, p, &cpu);
+	expect_fault(g, "launch", "launch", GPX_INTERNAL, im, p, &cpu);
 	/* the backend still works after recoverable faults */
 	gpx_image out;
 	const char *ran;
@@ -375,7 +373,7 @@ static void faults(const char *dir, const gpx_plugin_gen *g, const gpx_image *im
 	if (open_loader(dir, &pl2, &g2) == 0) {
 		gpx_pipeline *p2 = build(g2, s, 2);
 		if (p2)
-			expect_fault(g2, NULL, GPX_RESOURCE_EXHAUSTED, im, p2, &cpu);
+			expect_fault(g2, "pool", NULL, GPX_RESOURCE_EXHAUSTED, im, p2, &cpu);
 		gpx_pipeline_free(p2);
 		gpx_plugin_gen_release(g2);
 		gpx_plugins_close(pl2);
